@@ -1,0 +1,669 @@
+//! Configuration: deployment defaults, per-table and per-index overrides from tags, validation.
+//!
+//! A table opts in with the tag `<prefix>` = `on` (or `dry-run`). Overrides are further tags
+//! under the same prefix:
+//!
+//! | tag key                                  | meaning                                  |
+//! |------------------------------------------|------------------------------------------|
+//! | `<prefix>:read-min`, `<prefix>:read-max`   | read capacity bounds (units/s)         |
+//! | `<prefix>:write-min`, `<prefix>:write-max` | write capacity bounds (units/s)        |
+//! | `<prefix>:target`                        | target utilisation, percent, 20-90       |
+//! | `<prefix>:scale-up-trigger`              | utilisation that triggers a scale-up, percent, above the target, at most 100 |
+//! | `<prefix>:cooldown-minutes`              | no decrease this long after an increase  |
+//! | `<prefix>:up-window-minutes`             | look-back of the scale-up decision       |
+//! | `<prefix>:down-window-minutes`           | look-back of the scale-down decision     |
+//! | `<prefix>:index:<IndexName>:<setting>`   | any of the above, for one GSI only       |
+//!
+//! An index inherits the table's settings, then applies its own. Every value is checked, and so
+//! is the merged result: an error names the tag (or default) and the value at fault, and the
+//! caller leaves that table alone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ConfigError;
+
+/// Read or write capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dimension {
+    /// Read capacity units.
+    Read,
+    /// Write capacity units.
+    Write,
+}
+
+impl Dimension {
+    /// Both dimensions, reads first.
+    pub const BOTH: [Dimension; 2] = [Dimension::Read, Dimension::Write];
+
+    /// `"read"` or `"write"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Read => "read",
+            Dimension::Write => "write",
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lowest and highest provisioned capacity the autoscaler may set, in units per second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Bounds {
+    /// Never go below this (at least 1, DynamoDB's own minimum).
+    pub min: u64,
+    /// Never go above this.
+    pub max: u64,
+}
+
+/// The fully resolved settings for one table or one GSI.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Settings {
+    /// Read capacity bounds.
+    pub read: Bounds,
+    /// Write capacity bounds.
+    pub write: Bounds,
+    /// Desired utilisation after a change, as a fraction (0.2 ..= 0.9).
+    pub target: f64,
+    /// Utilisation (of provisioned capacity, by estimated demand) that triggers a scale-up, as a
+    /// fraction above `target` and at most 1.0.
+    pub scale_up_trigger: f64,
+    /// No decrease within this many seconds after the last increase.
+    pub cooldown_secs: i64,
+    /// Minutes of datapoints the scale-up decision looks at.
+    pub up_window_minutes: u32,
+    /// Minutes of datapoints the scale-down decision looks at.
+    pub down_window_minutes: u32,
+    /// A decrease must lower capacity by at least this fraction to be worth one of the day's
+    /// scarce decreases (a decrease that rides along in the same call is free; see `decide`).
+    pub min_decrease_fraction: f64,
+}
+
+impl Settings {
+    /// The bounds of one dimension.
+    pub const fn bounds(&self, dimension: Dimension) -> Bounds {
+        match dimension {
+            Dimension::Read => self.read,
+            Dimension::Write => self.write,
+        }
+    }
+}
+
+impl Default for Settings {
+    /// The shipped defaults (the deployment can change each of them).
+    fn default() -> Self {
+        Self {
+            read: Bounds {
+                min: 1,
+                max: 40_000,
+            },
+            write: Bounds {
+                min: 1,
+                max: 40_000,
+            },
+            target: 0.70,
+            scale_up_trigger: 0.80,
+            cooldown_secs: 30 * 60,
+            up_window_minutes: 5,
+            down_window_minutes: 30,
+            min_decrease_fraction: 0.20,
+        }
+    }
+}
+
+/// Longest look-back window accepted (one day).
+pub const MAX_WINDOW_MINUTES: u32 = 1_440;
+
+/// Where a setting's value came from, for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The deployment default.
+    Default,
+    /// A tag on the table.
+    Tag {
+        /// The tag key.
+        key: String,
+        /// The tag value as written.
+        value: String,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the deployment default"),
+            Origin::Tag { key, value } => write!(f, "tag {key:?} = {value:?}"),
+        }
+    }
+}
+
+/// One setting that a tag may override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Setting {
+    /// `read-min`
+    ReadMin,
+    /// `read-max`
+    ReadMax,
+    /// `write-min`
+    WriteMin,
+    /// `write-max`
+    WriteMax,
+    /// `target`
+    Target,
+    /// `scale-up-trigger`
+    ScaleUpTrigger,
+    /// `cooldown-minutes`
+    CooldownMinutes,
+    /// `up-window-minutes`
+    UpWindowMinutes,
+    /// `down-window-minutes`
+    DownWindowMinutes,
+}
+
+impl Setting {
+    /// Every setting, in tag-name order of the docs.
+    pub const ALL: [Setting; 9] = [
+        Setting::ReadMin,
+        Setting::ReadMax,
+        Setting::WriteMin,
+        Setting::WriteMax,
+        Setting::Target,
+        Setting::ScaleUpTrigger,
+        Setting::CooldownMinutes,
+        Setting::UpWindowMinutes,
+        Setting::DownWindowMinutes,
+    ];
+
+    /// The name used in tag keys.
+    pub const fn tag_name(self) -> &'static str {
+        match self {
+            Setting::ReadMin => "read-min",
+            Setting::ReadMax => "read-max",
+            Setting::WriteMin => "write-min",
+            Setting::WriteMax => "write-max",
+            Setting::Target => "target",
+            Setting::ScaleUpTrigger => "scale-up-trigger",
+            Setting::CooldownMinutes => "cooldown-minutes",
+            Setting::UpWindowMinutes => "up-window-minutes",
+            Setting::DownWindowMinutes => "down-window-minutes",
+        }
+    }
+
+    fn from_tag_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.tag_name() == name)
+    }
+}
+
+/// How the opt-in tag asks the autoscaler to treat a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Manage the table: decide and apply.
+    On,
+    /// Decide and report, never call `UpdateTable`.
+    DryRun,
+}
+
+/// A parsed override: the value (already range-checked where it can be alone) and its origin.
+#[derive(Clone, Debug, PartialEq)]
+struct Override {
+    value: f64,
+    origin: Origin,
+}
+
+/// The overrides of one table (or of one of its indexes).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides(BTreeMap<Setting, Override>);
+
+/// What the tags of one table say: whether it is managed, and its overrides.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableTags {
+    /// `None` when the table is not opted in (no opt-in tag, or a value other than `on` or
+    /// `dry-run`, such as `off`).
+    pub mode: Option<Mode>,
+    /// Overrides for the table itself (and, by inheritance, its indexes).
+    pub table: Overrides,
+    /// Overrides for single indexes, by index name.
+    pub indexes: BTreeMap<String, Overrides>,
+}
+
+impl TableTags {
+    /// Parses a table's tags. `prefix` is the opt-in tag key (default `ddb-autoscaler`).
+    ///
+    /// Tags outside the prefix are ignored. A tag under the prefix that names no setting, or
+    /// whose value does not parse, is an error naming the tag. The opt-in tag's own value is
+    /// not an error: anything but `on`/`dry-run` (case-insensitive) means "not managed".
+    pub fn parse<'a, I>(prefix: &str, tags: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut parsed = TableTags {
+            mode: None,
+            table: Overrides::default(),
+            indexes: BTreeMap::new(),
+        };
+        for (key, value) in tags {
+            if key == prefix {
+                parsed.mode = match value.trim().to_ascii_lowercase().as_str() {
+                    "on" => Some(Mode::On),
+                    "dry-run" => Some(Mode::DryRun),
+                    _ => None,
+                };
+                continue;
+            }
+            let Some(rest) = key.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')) else {
+                continue;
+            };
+            let (index, name) = match rest.strip_prefix("index:") {
+                Some(idx) => match idx.rsplit_once(':') {
+                    Some((index, name)) if !index.is_empty() => (Some(index), name),
+                    _ => {
+                        return Err(ConfigError::UnknownTag {
+                            key: key.to_owned(),
+                            hint: format!(
+                                "index overrides look like {prefix}:index:<IndexName>:read-max"
+                            ),
+                        });
+                    }
+                },
+                None => (None, rest),
+            };
+            let setting = Setting::from_tag_name(name).ok_or_else(|| ConfigError::UnknownTag {
+                key: key.to_owned(),
+                hint: format!(
+                    "known settings: {}",
+                    Setting::ALL.map(Setting::tag_name).join(", ")
+                ),
+            })?;
+            let value_num = parse_value(setting, key, value)?;
+            let target = match index {
+                Some(index) => parsed.indexes.entry(index.to_owned()).or_default(),
+                None => &mut parsed.table,
+            };
+            target.0.insert(
+                setting,
+                Override {
+                    value: value_num,
+                    origin: Origin::Tag {
+                        key: key.to_owned(),
+                        value: value.to_owned(),
+                    },
+                },
+            );
+        }
+        Ok(parsed)
+    }
+
+    /// Index names that carry overrides but are not among `existing`: an error for the first.
+    pub fn check_indexes<'a, I>(&self, existing: I) -> Result<(), ConfigError>
+    where
+        I: IntoIterator<Item = &'a str> + Clone,
+    {
+        for (name, overrides) in &self.indexes {
+            if !existing.clone().into_iter().any(|e| e == name) {
+                let key = overrides
+                    .0
+                    .values()
+                    .next()
+                    .map(|o| o.origin.to_string())
+                    .unwrap_or_default();
+                return Err(ConfigError::UnknownIndex {
+                    index: name.clone(),
+                    origin: key,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings of the table (`index` = `None`) or of one of its indexes: `defaults`, then
+    /// the table's overrides, then the index's. The result is validated as a whole.
+    pub fn resolve(
+        &self,
+        defaults: &Settings,
+        index: Option<&str>,
+    ) -> Result<Settings, ConfigError> {
+        let mut fields = Fields::from_settings(defaults);
+        fields.apply(&self.table);
+        if let Some(overrides) = index.and_then(|i| self.indexes.get(i)) {
+            fields.apply(overrides);
+        }
+        fields.into_settings(defaults)
+    }
+}
+
+/// Parses one tag value for `setting` and checks what can be checked on the value alone.
+fn parse_value(setting: Setting, key: &str, value: &str) -> Result<f64, ConfigError> {
+    let bad = |reason: &str| ConfigError::BadTagValue {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let text = value.trim();
+    match setting {
+        Setting::ReadMin | Setting::ReadMax | Setting::WriteMin | Setting::WriteMax => {
+            let n: u64 = text
+                .parse()
+                .map_err(|_| bad("expected a whole number of capacity units, at least 1"))?;
+            if n == 0 {
+                return Err(bad("capacity must be at least 1 (DynamoDB's minimum)"));
+            }
+            Ok(n as f64)
+        }
+        Setting::Target | Setting::ScaleUpTrigger => {
+            let pct: f64 = text
+                .strip_suffix('%')
+                .unwrap_or(text)
+                .trim()
+                .parse()
+                .map_err(|_| bad("expected a percentage such as 70 or 70%"))?;
+            if !pct.is_finite() {
+                return Err(bad("expected a percentage such as 70 or 70%"));
+            }
+            Ok(pct / 100.0)
+        }
+        Setting::CooldownMinutes | Setting::UpWindowMinutes | Setting::DownWindowMinutes => {
+            let n: u32 = text
+                .parse()
+                .map_err(|_| bad("expected a whole number of minutes"))?;
+            Ok(f64::from(n))
+        }
+    }
+}
+
+/// Settings under construction, each with its origin.
+struct Fields(BTreeMap<Setting, Override>);
+
+impl Fields {
+    fn from_settings(s: &Settings) -> Self {
+        let values = [
+            (Setting::ReadMin, s.read.min as f64),
+            (Setting::ReadMax, s.read.max as f64),
+            (Setting::WriteMin, s.write.min as f64),
+            (Setting::WriteMax, s.write.max as f64),
+            (Setting::Target, s.target),
+            (Setting::ScaleUpTrigger, s.scale_up_trigger),
+            (Setting::CooldownMinutes, (s.cooldown_secs / 60) as f64),
+            (Setting::UpWindowMinutes, f64::from(s.up_window_minutes)),
+            (Setting::DownWindowMinutes, f64::from(s.down_window_minutes)),
+        ];
+        Self(
+            values
+                .into_iter()
+                .map(|(k, value)| {
+                    (
+                        k,
+                        Override {
+                            value,
+                            origin: Origin::Default,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn apply(&mut self, overrides: &Overrides) {
+        for (k, v) in &overrides.0 {
+            self.0.insert(*k, v.clone());
+        }
+    }
+
+    fn get(&self, s: Setting) -> &Override {
+        // Every setting is filled by `from_settings`.
+        &self.0[&s]
+    }
+
+    fn into_settings(self, defaults: &Settings) -> Result<Settings, ConfigError> {
+        let cooldown = self.get(Setting::CooldownMinutes);
+        // Keep the default's exact seconds unless a tag overrode the minutes.
+        let cooldown_secs = match cooldown.origin {
+            Origin::Default => defaults.cooldown_secs,
+            Origin::Tag { .. } => cooldown.value as i64 * 60,
+        };
+        let settings = Settings {
+            read: Bounds {
+                min: self.get(Setting::ReadMin).value as u64,
+                max: self.get(Setting::ReadMax).value as u64,
+            },
+            write: Bounds {
+                min: self.get(Setting::WriteMin).value as u64,
+                max: self.get(Setting::WriteMax).value as u64,
+            },
+            target: self.get(Setting::Target).value,
+            scale_up_trigger: self.get(Setting::ScaleUpTrigger).value,
+            cooldown_secs,
+            up_window_minutes: self.get(Setting::UpWindowMinutes).value as u32,
+            down_window_minutes: self.get(Setting::DownWindowMinutes).value as u32,
+            min_decrease_fraction: defaults.min_decrease_fraction,
+        };
+        validate(&settings, |s| self.get(s).origin.clone())
+    }
+}
+
+/// Checks a complete set of settings. `origin` tells where each setting came from, for errors.
+pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Settings, ConfigError> {
+    let contradiction = |problem: String| Err(ConfigError::Contradiction { problem });
+    for (dim, min_s, max_s) in [
+        (Dimension::Read, Setting::ReadMin, Setting::ReadMax),
+        (Dimension::Write, Setting::WriteMin, Setting::WriteMax),
+    ] {
+        let b = s.bounds(dim);
+        if b.min < 1 {
+            return contradiction(format!(
+                "{dim} min {} from {} is below 1",
+                b.min,
+                origin(min_s)
+            ));
+        }
+        if b.min > b.max {
+            return contradiction(format!(
+                "{dim} min {} (from {}) is greater than {dim} max {} (from {})",
+                b.min,
+                origin(min_s),
+                b.max,
+                origin(max_s)
+            ));
+        }
+    }
+    if !(0.2..=0.9).contains(&s.target) {
+        return contradiction(format!(
+            "target utilisation {}% (from {}) is outside 20-90%",
+            pct(s.target),
+            origin(Setting::Target)
+        ));
+    }
+    if !(s.scale_up_trigger > s.target && s.scale_up_trigger <= 1.0) {
+        return contradiction(format!(
+            "scale-up trigger {}% (from {}) must be above the target {}% (from {}) and at most 100%",
+            pct(s.scale_up_trigger),
+            origin(Setting::ScaleUpTrigger),
+            pct(s.target),
+            origin(Setting::Target)
+        ));
+    }
+    for (minutes, setting) in [
+        (s.up_window_minutes, Setting::UpWindowMinutes),
+        (s.down_window_minutes, Setting::DownWindowMinutes),
+    ] {
+        if !(1..=MAX_WINDOW_MINUTES).contains(&minutes) {
+            return contradiction(format!(
+                "{} {minutes} (from {}) is outside 1-{MAX_WINDOW_MINUTES}",
+                setting.tag_name(),
+                origin(setting)
+            ));
+        }
+    }
+    if s.cooldown_secs < 0 {
+        return contradiction(format!(
+            "cooldown {} s (from {}) is negative",
+            s.cooldown_secs,
+            origin(Setting::CooldownMinutes)
+        ));
+    }
+    if !(0.0..1.0).contains(&s.min_decrease_fraction) {
+        return contradiction(format!(
+            "minimum decrease {}% is outside 0-99%",
+            pct(s.min_decrease_fraction)
+        ));
+    }
+    Ok(s.clone())
+}
+
+fn pct(fraction: f64) -> f64 {
+    (fraction * 1000.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&'static str, &'static str)]) -> Result<TableTags, ConfigError> {
+        TableTags::parse("ddb-autoscaler", pairs.iter().copied())
+    }
+
+    #[test]
+    fn opt_in_values() {
+        assert_eq!(
+            tags(&[("ddb-autoscaler", "on")]).unwrap().mode,
+            Some(Mode::On)
+        );
+        assert_eq!(
+            tags(&[("ddb-autoscaler", "Dry-Run")]).unwrap().mode,
+            Some(Mode::DryRun)
+        );
+        assert_eq!(tags(&[("ddb-autoscaler", "off")]).unwrap().mode, None);
+        assert_eq!(tags(&[("team", "payments")]).unwrap().mode, None);
+    }
+
+    #[test]
+    fn table_and_index_overrides_merge_over_defaults() {
+        let t = tags(&[
+            ("ddb-autoscaler", "on"),
+            ("ddb-autoscaler:read-max", "500"),
+            ("ddb-autoscaler:target", "60%"),
+            ("ddb-autoscaler:index:by-user:read-max", "50"),
+            ("ddb-autoscaler:index:by-user:write-min", "5"),
+        ])
+        .unwrap();
+        let d = Settings::default();
+        let table = t.resolve(&d, None).unwrap();
+        assert_eq!(table.read, Bounds { min: 1, max: 500 });
+        assert_eq!(table.write, d.write);
+        assert!((table.target - 0.6).abs() < 1e-9);
+        let idx = t.resolve(&d, Some("by-user")).unwrap();
+        assert_eq!(idx.read.max, 50);
+        assert_eq!(idx.write.min, 5);
+        assert!(
+            (idx.target - 0.6).abs() < 1e-9,
+            "index inherits the table's target"
+        );
+        let other = t.resolve(&d, Some("by-date")).unwrap();
+        assert_eq!(other.read.max, 500);
+    }
+
+    #[test]
+    fn min_above_max_names_both_tags() {
+        let t = tags(&[
+            ("ddb-autoscaler:read-min", "900"),
+            ("ddb-autoscaler:read-max", "100"),
+        ])
+        .unwrap();
+        let err = t
+            .resolve(&Settings::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"ddb-autoscaler:read-min\" = \"900\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("\"ddb-autoscaler:read-max\" = \"100\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn min_above_default_max_names_the_default() {
+        let t = tags(&[("ddb-autoscaler:write-min", "50000")]).unwrap();
+        let err = t
+            .resolve(&Settings::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("deployment default"), "{err}");
+    }
+
+    #[test]
+    fn target_out_of_range_is_an_error() {
+        for v in ["95", "10", "19.9%"] {
+            let t = tags(&[("ddb-autoscaler:target", v)]).unwrap();
+            let err = t
+                .resolve(&Settings::default(), None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("20-90%") && err.contains(v), "{v}: {err}");
+        }
+        let t = tags(&[("ddb-autoscaler:target", "90")]).unwrap();
+        let err = t
+            .resolve(&Settings::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("scale-up trigger"),
+            "target 90 above trigger 80: {err}"
+        );
+    }
+
+    #[test]
+    fn unparsable_values_name_the_tag() {
+        for (k, v) in [
+            ("ddb-autoscaler:read-max", "lots"),
+            ("ddb-autoscaler:read-max", "0"),
+            ("ddb-autoscaler:write-min", "-3"),
+            ("ddb-autoscaler:target", "seventy"),
+            ("ddb-autoscaler:cooldown-minutes", "1.5"),
+        ] {
+            let err = TableTags::parse("ddb-autoscaler", [(k, v)]).unwrap_err();
+            assert!(matches!(err, ConfigError::BadTagValue { .. }), "{k}={v}");
+            let msg = err.to_string();
+            assert!(msg.contains(k) && msg.contains(v), "{msg}");
+        }
+    }
+
+    #[test]
+    fn unknown_settings_are_errors_not_silently_ignored() {
+        let err = tags(&[("ddb-autoscaler:raed-max", "5")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("raed-max") && err.contains("read-max"),
+            "{err}"
+        );
+        let err = tags(&[("ddb-autoscaler:index:read-max", "5")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("index:<IndexName>"), "{err}");
+        // A different prefix that merely starts the same is not ours.
+        assert!(tags(&[("ddb-autoscaler-team", "x")]).is_ok());
+    }
+
+    #[test]
+    fn overrides_for_missing_index_are_reported() {
+        let t = tags(&[("ddb-autoscaler:index:gone:read-max", "5")]).unwrap();
+        assert!(t.check_indexes(["by-user"]).is_err());
+        assert!(t.check_indexes(["by-user", "gone"]).is_ok());
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let d = Settings::default();
+        assert_eq!(validate(&d, |_| Origin::Default).unwrap(), d);
+    }
+}

@@ -1,0 +1,71 @@
+//! # scaling-policy: every decision ddb-autoscaler makes, and nothing else
+//!
+//! The functional core of ddb-autoscaler. It has no I/O, no async runtime, no AWS types and no
+//! clock: the AWS layer (and the simulator) fetch the facts, pass them in with `now`, and apply
+//! the [`Decision`]s that come out. That is what lets the Lambda functions, the command line and
+//! the simulator share one implementation, and lets the tests pin every rule down.
+//!
+//! The model, per dimension (read or write) of a table or a GSI:
+//! - [`config`]: validated [`Settings`] made of deployment defaults plus tag overrides
+//!   ([`TableTags`]); contradictions are errors that name the tag and the value.
+//! - [`usage`]: per-minute consumed and throttle datapoints ([`Usage`]) where a gap is unknown,
+//!   never zero; and the [`DimensionState`] from `DescribeTable`.
+//! - [`quota`]: DynamoDB's decrease quota, exactly ([`DecreaseBudget`]).
+//! - [`decide`]: [`scale_up`] (raise before throttling, never lower) and [`scale_down`] /
+//!   [`scale_down_pair`] (lower when worth a scarce decrease, never raise). Missing data keeps
+//!   capacity as it is.
+//!
+//! Key decisions: demand is consumed *plus* throttled units, because consumption is capped by
+//! capacity; capacity is a whole number of units; every decision carries a machine-readable
+//! [`Reason`] and the [`Numbers`] it was based on, so a log line explains itself.
+
+pub mod config;
+pub mod decide;
+pub mod quota;
+pub mod time;
+pub mod usage;
+
+pub use config::{Bounds, Dimension, Mode, Settings, TableTags};
+pub use decide::{
+    Action, Decision, DimensionInput, Numbers, Reason, scale_down, scale_down_pair, scale_up,
+};
+pub use quota::DecreaseBudget;
+pub use time::Timestamp;
+pub use usage::{DimensionState, Minute, Usage};
+
+/// A configuration problem. Each names the tag (or default) and the value at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// A tag under the prefix has a value that does not parse or is out of range on its own.
+    #[error("tag {key:?} has the invalid value {value:?}: {reason}")]
+    BadTagValue {
+        /// The tag key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A tag under the prefix names no known setting.
+    #[error("tag {key:?} is not a ddb-autoscaler setting ({hint})")]
+    UnknownTag {
+        /// The tag key.
+        key: String,
+        /// What would be valid.
+        hint: String,
+    },
+    /// Overrides for an index the table does not have.
+    #[error("the table has no index {index:?}, but {origin} configures it")]
+    UnknownIndex {
+        /// The index named in the tag.
+        index: String,
+        /// The tag that names it.
+        origin: String,
+    },
+    /// Settings that are valid alone but not together (min above max, target out of range...).
+    #[error("{problem}")]
+    Contradiction {
+        /// What contradicts what, with the origins.
+        problem: String,
+    },
+}
