@@ -1,2 +1,88 @@
-//! placeholder (being written)
+//! # autoscaler-aws: one ddb-autoscaler run against AWS
+//!
+//! The imperative shell around [`scaling_policy`]. A run ([`run::run`]) is the pipeline of
+//! DESIGN section 2: discover the tables carrying the opt-in tag (Resource Groups Tagging API
+//! `GetResources`, falling back to `ListTables` + `ListTagsOfResource`), `DescribeTable` each,
+//! fetch per-minute consumed and throttle Sums with `GetMetricData` (one query per metric over the
+//! whole look-back window, at most 500 queries a call), decide with the pure policy, and apply
+//! with one `UpdateTable` per table carrying every changed table and GSI throughput and nothing
+//! unchanged.
+//!
+//! Key decisions:
+//! - SDK types stop at [`aws`]: the rest of the crate works on its own types ([`table`]).
+//! - One table's failure never stops a run: every per-table problem (bad override tags, AWS
+//!   errors, a table that vanished) becomes a line in the [`run::RunSummary`]. Only a failure to
+//!   discover tables at all fails the run.
+//! - Dry-run is global (`AUTOSCALER_DRY_RUN`) or per table (tag value `dry-run`): decisions are
+//!   made and reported, `UpdateTable` is never called.
+//! - [`invoke`] turns a summary with failed tables into an error, so that the Lambda function's
+//!   `Errors` metric (and an alarm on it) sees it; the full summary is logged either way.
+//! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
+
+pub mod aws;
 pub mod env;
+pub mod error;
+pub mod run;
+pub mod table;
+
+pub use aws::Clients;
+pub use env::RunConfig;
+pub use error::Error;
+pub use run::{Direction, Outcome, RunSummary, run};
+
+use scaling_policy::Timestamp;
+
+/// A run that completed but left tables failed (bad tags or AWS errors). Returned as the
+/// invocation's error so the function's `Errors` metric counts it; the summary is kept.
+#[derive(Debug, thiserror::Error)]
+#[error("{} of {} managed tables failed: {}", .summary.failed.len(), .summary.tables_managed, failed_list(.summary))]
+pub struct RunFailed {
+    /// The complete summary of the run.
+    pub summary: Box<RunSummary>,
+}
+
+fn failed_list(s: &RunSummary) -> String {
+    s.failed
+        .iter()
+        .map(|f| format!("{}: {}", f.table, f.error))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The run itself could not happen (tables could not be discovered).
+    #[error(transparent)]
+    Run(#[from] Error),
+    /// The run happened but some tables failed.
+    #[error(transparent)]
+    TablesFailed(#[from] RunFailed),
+}
+
+/// One function invocation: a run at `now`, whose summary is the result, or an error when any
+/// table failed.
+pub async fn invoke(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+) -> Result<RunSummary, InvokeError> {
+    let summary = run(clients, config, direction, now).await?;
+    if summary.failed.is_empty() {
+        Ok(summary)
+    } else {
+        Err(RunFailed {
+            summary: Box::new(summary),
+        }
+        .into())
+    }
+}
+
+/// The current time, for the shell (the policy never reads a clock).
+pub fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    Timestamp::from_unix(secs)
+}

@@ -1,0 +1,504 @@
+//! The adapter edge: every AWS SDK call of the pipeline, and the conversion of SDK types into
+//! the crate's own ([`crate::table`]). Nothing outside this module sees an SDK type except
+//! [`Clients`].
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::types::{Dimension as CwDimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    BillingMode, GlobalSecondaryIndexUpdate, ProvisionedThroughput,
+    ProvisionedThroughputDescription, UpdateGlobalSecondaryIndexAction,
+};
+use aws_sdk_resourcegroupstagging::types::TagFilter;
+use scaling_policy::{DecreaseBudget, DimensionState, Minute, Timestamp, Usage};
+
+use crate::error::{BoxError, Error};
+use crate::table::{Billing, CapacityChange, TableDescription, TaggedTable, Target, timestamp};
+
+/// The three AWS clients a run uses. Build them once per cold start.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// CloudWatch.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Resource Groups Tagging API.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+}
+
+impl Clients {
+    /// Clients sharing one SDK configuration (region, credentials, `AWS_ENDPOINT_URL`...).
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
+        }
+    }
+}
+
+/// How a failed AWS call should be treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The table does not exist (any more).
+    NotFound,
+    /// The table is being updated; try again next run.
+    InUse,
+    /// DynamoDB refused a decrease (quota) or a capacity above its limits.
+    LimitExceeded,
+    /// Anything else.
+    Other,
+}
+
+/// Classifies an SDK error by its error code.
+pub fn classify<E: ProvideErrorMetadata>(err: &E) -> Failure {
+    match err.code() {
+        Some("ResourceNotFoundException") => Failure::NotFound,
+        Some("ResourceInUseException") => Failure::InUse,
+        Some("LimitExceededException") => Failure::LimitExceeded,
+        _ => Failure::Other,
+    }
+}
+
+fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> BoxError {
+    Box::new(e)
+}
+
+/// Tables carrying the tag `key` (any value), with all their tags. Uses the tagging API's
+/// `GetResources`; where that fails it falls back to `ListTables` + `ListTagsOfResource`.
+pub async fn discover(clients: &Clients, key: &str) -> Result<Vec<TaggedTable>, Error> {
+    match discover_by_tagging_api(clients, key).await {
+        Ok(tables) => Ok(tables),
+        Err(err) => {
+            tracing::warn!(
+                error = %crate::error::chain(&err),
+                "tagging API unavailable, falling back to ListTables + ListTagsOfResource"
+            );
+            discover_by_listing(clients, key).await
+        }
+    }
+}
+
+async fn discover_by_tagging_api(clients: &Clients, key: &str) -> Result<Vec<TaggedTable>, Error> {
+    let mut pages = clients
+        .tagging
+        .get_resources()
+        .resource_type_filters("dynamodb:table")
+        .tag_filters(TagFilter::builder().key(key).build())
+        .into_paginator()
+        .send();
+    let mut tables = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::Discover {
+            operation: "tag:GetResources",
+            source: boxed(e),
+        })?;
+        for mapping in page.resource_tag_mapping_list() {
+            let Some(arn) = mapping.resource_arn() else {
+                continue;
+            };
+            let Some(name) = table_name_from_arn(arn) else {
+                continue;
+            };
+            let tags = mapping
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            tables.push(TaggedTable {
+                name: name.to_owned(),
+                arn: arn.to_owned(),
+                tags,
+            });
+        }
+    }
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(tables)
+}
+
+async fn discover_by_listing(clients: &Clients, key: &str) -> Result<Vec<TaggedTable>, Error> {
+    let names: Vec<String> = clients
+        .dynamodb
+        .list_tables()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| Error::Discover {
+            operation: "dynamodb:ListTables",
+            source: boxed(e),
+        })?;
+    let mut tables = Vec::new();
+    for name in names {
+        let described = clients
+            .dynamodb
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await;
+        let arn = match described {
+            Ok(out) => match out.table().and_then(|t| t.table_arn()) {
+                Some(arn) => arn.to_owned(),
+                None => continue,
+            },
+            Err(e) if e.as_service_error().map(classify) == Some(Failure::NotFound) => continue,
+            Err(e) => {
+                return Err(Error::Discover {
+                    operation: "dynamodb:DescribeTable",
+                    source: boxed(e),
+                });
+            }
+        };
+        let mut tags = Vec::new();
+        let mut token = None;
+        loop {
+            let out = clients
+                .dynamodb
+                .list_tags_of_resource()
+                .resource_arn(&arn)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| Error::Discover {
+                    operation: "dynamodb:ListTagsOfResource",
+                    source: boxed(e),
+                })?;
+            tags.extend(
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned())),
+            );
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        if tags.iter().any(|(k, _)| k == key) {
+            tables.push(TaggedTable { name, arn, tags });
+        }
+    }
+    Ok(tables)
+}
+
+/// `arn:aws:dynamodb:region:account:table/NAME` -> `NAME`.
+fn table_name_from_arn(arn: &str) -> Option<&str> {
+    let (_, resource) = arn.rsplit_once(":table/")?;
+    Some(resource.split('/').next().unwrap_or(resource))
+}
+
+/// `DescribeTable`, converted. A missing table is reported as such by [`Failure::NotFound`].
+pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription, (Failure, Error)> {
+    let out = clients
+        .dynamodb
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            let kind = e.as_service_error().map_or(Failure::Other, classify);
+            (
+                kind,
+                Error::Aws {
+                    table: name.to_owned(),
+                    operation: "DescribeTable",
+                    source: boxed(e),
+                },
+            )
+        })?;
+    let bad = |what: &str| {
+        (
+            Failure::Other,
+            Error::BadResponse {
+                table: name.to_owned(),
+                operation: "DescribeTable",
+                what: what.to_owned(),
+            },
+        )
+    };
+    let table = out.table().ok_or_else(|| bad("no table in the response"))?;
+    let on_demand = table
+        .billing_mode_summary()
+        .and_then(|b| b.billing_mode())
+        .is_some_and(|m| *m == BillingMode::PayPerRequest);
+    let mut targets = Vec::new();
+    let status = table
+        .table_status()
+        .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned());
+    let (read, write) = states(table.provisioned_throughput());
+    targets.push(Target {
+        index: None,
+        status,
+        read,
+        write,
+    });
+    for gsi in table.global_secondary_indexes() {
+        let Some(index) = gsi.index_name() else {
+            continue;
+        };
+        let (read, write) = states(gsi.provisioned_throughput());
+        targets.push(Target {
+            index: Some(index.to_owned()),
+            status: gsi
+                .index_status()
+                .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()),
+            read,
+            write,
+        });
+    }
+    let on_demand = on_demand || targets.first().is_some_and(|t| t.read.provisioned == 0);
+    Ok(TableDescription {
+        name: name.to_owned(),
+        billing: if on_demand {
+            Billing::OnDemand
+        } else {
+            Billing::Provisioned
+        },
+        targets,
+    })
+}
+
+fn states(pt: Option<&ProvisionedThroughputDescription>) -> (DimensionState, DimensionState) {
+    let units = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    let budget = DecreaseBudget {
+        decreases_today: pt
+            .and_then(|p| p.number_of_decreases_today())
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        last_decrease: pt.and_then(|p| p.last_decrease_date_time()).map(timestamp),
+    };
+    let last_increase = pt.and_then(|p| p.last_increase_date_time()).map(timestamp);
+    let state = |provisioned| DimensionState {
+        provisioned,
+        budget,
+        last_increase,
+    };
+    (
+        state(units(pt.and_then(|p| p.read_capacity_units()))),
+        state(units(pt.and_then(|p| p.write_capacity_units()))),
+    )
+}
+
+/// The per-table capacity quotas from `DescribeLimits` (read, write), if the API answers.
+pub async fn table_limits(clients: &Clients) -> Option<(u64, u64)> {
+    match clients.dynamodb.describe_limits().send().await {
+        Ok(out) => Some((
+            out.table_max_read_capacity_units()
+                .and_then(|v| u64::try_from(v).ok())?,
+            out.table_max_write_capacity_units()
+                .and_then(|v| u64::try_from(v).ok())?,
+        )),
+        Err(e) => {
+            tracing::warn!(
+                error = %crate::error::chain(&e),
+                "DescribeLimits failed; using the configured max only"
+            );
+            None
+        }
+    }
+}
+
+/// Which series one metric query fetches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SeriesKey {
+    /// Table name.
+    pub table: String,
+    /// GSI name, if any.
+    pub index: Option<String>,
+    /// Read or write.
+    pub dimension: scaling_policy::Dimension,
+}
+
+/// The most metric queries one `GetMetricData` call accepts.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+
+/// Fetches consumed and throttle Sums per minute for every key over `[start, end)` (whole
+/// minutes), in batches of at most [`MAX_QUERIES_PER_CALL`] queries, one query per metric.
+/// Returns one [`Usage`] per key; a batch that fails yields an error for each of its keys.
+pub async fn fetch_usage(
+    clients: &Clients,
+    keys: &[SeriesKey],
+    start: Timestamp,
+    end: Timestamp,
+) -> HashMap<SeriesKey, Result<Usage, String>> {
+    let start = start.floor_minute();
+    let end = end.floor_minute();
+    let minutes = usize::try_from(end.secs_since(start) / 60).unwrap_or(0);
+    let mut out = HashMap::new();
+    // Two queries (consumed, throttled) per key.
+    for batch in keys.chunks(MAX_QUERIES_PER_CALL / 2) {
+        match fetch_batch(clients, batch, start, end, minutes).await {
+            Ok(usages) => out.extend(usages.into_iter().map(|(k, u)| (k, Ok(u)))),
+            Err(e) => {
+                let msg = crate::error::chain(&e);
+                out.extend(batch.iter().map(|k| (k.clone(), Err(msg.clone()))));
+            }
+        }
+    }
+    out
+}
+
+async fn fetch_batch(
+    clients: &Clients,
+    batch: &[SeriesKey],
+    start: Timestamp,
+    end: Timestamp,
+    minutes: usize,
+) -> Result<Vec<(SeriesKey, Usage)>, Error> {
+    let mut request = clients
+        .cloudwatch
+        .get_metric_data()
+        .start_time(aws_smithy_types::DateTime::from_secs(start.unix()))
+        .end_time(aws_smithy_types::DateTime::from_secs(end.unix()))
+        .scan_by(aws_sdk_cloudwatch::types::ScanBy::TimestampAscending);
+    for (i, key) in batch.iter().enumerate() {
+        let (consumed, throttled) = match key.dimension {
+            scaling_policy::Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
+            scaling_policy::Dimension::Write => {
+                ("ConsumedWriteCapacityUnits", "WriteThrottleEvents")
+            }
+        };
+        request = request
+            .metric_data_queries(query(&format!("c{i}"), key, consumed))
+            .metric_data_queries(query(&format!("t{i}"), key, throttled));
+    }
+    let mut usages: Vec<Usage> = batch
+        .iter()
+        .map(|_| Usage {
+            start,
+            minutes: vec![Minute::GAP; minutes],
+        })
+        .collect();
+    let mut pages = request.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::Metrics(boxed(e)))?;
+        for result in page.metric_data_results() {
+            let Some(id) = result.id() else { continue };
+            let (kind, idx) = id.split_at(1);
+            let Some(usage) = idx.parse::<usize>().ok().and_then(|i| usages.get_mut(i)) else {
+                continue;
+            };
+            for (t, v) in result.timestamps().iter().zip(result.values()) {
+                let offset = t.secs() - start.unix();
+                if offset < 0 || offset % 60 != 0 {
+                    continue;
+                }
+                let Some(minute) = usize::try_from(offset / 60)
+                    .ok()
+                    .and_then(|m| usage.minutes.get_mut(m))
+                else {
+                    continue;
+                };
+                let slot = if kind == "c" {
+                    &mut minute.consumed
+                } else {
+                    &mut minute.throttled
+                };
+                *slot = Some(slot.unwrap_or(0.0) + v);
+            }
+        }
+    }
+    let _ = end;
+    Ok(batch.iter().cloned().zip(usages).collect())
+}
+
+fn query(id: &str, key: &SeriesKey, metric_name: &str) -> MetricDataQuery {
+    let mut metric = Metric::builder()
+        .namespace("AWS/DynamoDB")
+        .metric_name(metric_name)
+        .dimensions(
+            CwDimension::builder()
+                .name("TableName")
+                .value(&key.table)
+                .build(),
+        );
+    if let Some(index) = &key.index {
+        metric = metric.dimensions(
+            CwDimension::builder()
+                .name("GlobalSecondaryIndexName")
+                .value(index)
+                .build(),
+        );
+    }
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric.build())
+                .period(60)
+                .stat("Sum")
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
+/// One `UpdateTable` carrying every change of the table and its GSIs (and nothing else).
+pub async fn update_table(
+    clients: &Clients,
+    table: &str,
+    changes: &[CapacityChange],
+) -> Result<(), (Failure, Error)> {
+    let throughput = |c: &CapacityChange| {
+        ProvisionedThroughput::builder()
+            .read_capacity_units(i64::try_from(c.read).unwrap_or(i64::MAX))
+            .write_capacity_units(i64::try_from(c.write).unwrap_or(i64::MAX))
+            .build()
+    };
+    let build_err = |e: aws_sdk_dynamodb::error::BuildError| {
+        (
+            Failure::Other,
+            Error::Aws {
+                table: table.to_owned(),
+                operation: "UpdateTable",
+                source: boxed(e),
+            },
+        )
+    };
+    let mut request = clients.dynamodb.update_table().table_name(table);
+    for change in changes {
+        let pt = throughput(change).map_err(build_err)?;
+        match &change.index {
+            None => request = request.provisioned_throughput(pt),
+            Some(index) => {
+                request = request.global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder()
+                        .update(
+                            UpdateGlobalSecondaryIndexAction::builder()
+                                .index_name(index)
+                                .provisioned_throughput(pt)
+                                .build()
+                                .map_err(build_err)?,
+                        )
+                        .build(),
+                );
+            }
+        }
+    }
+    request.send().await.map(|_| ()).map_err(|e| {
+        let kind = e.as_service_error().map_or(Failure::Other, classify);
+        (
+            kind,
+            Error::Aws {
+                table: table.to_owned(),
+                operation: "UpdateTable",
+                source: boxed(e),
+            },
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_from_arns() {
+        assert_eq!(
+            table_name_from_arn("arn:aws:dynamodb:us-east-1:123456789012:table/orders"),
+            Some("orders")
+        );
+        assert_eq!(table_name_from_arn("arn:aws:s3:::bucket"), None);
+    }
+}

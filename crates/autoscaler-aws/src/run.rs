@@ -1,0 +1,560 @@
+//! One run of the pipeline (DESIGN section 2): discover -> describe -> measure -> decide ->
+//! apply -> report. Both Lambda functions and the CLI's `plan` call [`run`]. One table's failure
+//! never stops the run; it is recorded in the [`RunSummary`].
+
+use std::collections::HashMap;
+
+use futures::stream::{self, StreamExt};
+use scaling_policy::{
+    Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
+    scale_down_pair, scale_up,
+};
+use serde::Serialize;
+
+use crate::aws::{self, Clients, Failure, SeriesKey};
+use crate::env::RunConfig;
+use crate::error::{Error, chain};
+use crate::table::{Billing, CapacityChange, TableDescription, TaggedTable};
+
+/// Which of the two functions is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// The scale-up function: raise before throttling, never lower.
+    Up,
+    /// The scale-down function: lower when worth a decrease, never raise.
+    Down,
+}
+
+/// One decision about one dimension of the table or of a GSI.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetDecision {
+    /// `None` for the table, else the GSI name.
+    pub index: Option<String>,
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// What happened to one table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// `UpdateTable` was called and accepted.
+    Changed,
+    /// Every decision was to keep.
+    Unchanged,
+    /// A change was decided but not applied (dry-run globally or by tag).
+    DryRun,
+    /// Not managed this run, for a benign reason (not opted in, on-demand, not active...).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Needs attention: bad override tags, or an AWS error. The table was left alone.
+    Failed {
+        /// The error, with its cause chain.
+        error: String,
+    },
+}
+
+/// The report on one table.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableReport {
+    /// Table name.
+    pub table: String,
+    /// The opt-in mode, when opted in.
+    pub mode: Option<Mode>,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Every decision made (empty when skipped before deciding).
+    pub decisions: Vec<TargetDecision>,
+}
+
+/// A table that was skipped, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Skipped {
+    /// Table name.
+    pub table: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// A table that failed, and the error.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failed {
+    /// Table name.
+    pub table: String,
+    /// The error.
+    pub error: String,
+}
+
+/// The result of one run, returned as the function's JSON result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// Up or down.
+    pub direction: Direction,
+    /// The run's `now` (RFC 3339).
+    pub at: String,
+    /// Whether the whole run was a dry run.
+    pub dry_run: bool,
+    /// Tables carrying the opt-in tag key, whatever its value.
+    pub tables_seen: usize,
+    /// Tables opted in (`on` or `dry-run`).
+    pub tables_managed: usize,
+    /// Tables whose capacity was changed.
+    pub tables_changed: usize,
+    /// Tables skipped, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Tables that failed, with errors.
+    pub failed: Vec<Failed>,
+    /// Everything, table by table.
+    pub tables: Vec<TableReport>,
+}
+
+impl RunSummary {
+    fn from_reports(
+        direction: Direction,
+        now: Timestamp,
+        dry_run: bool,
+        tables: Vec<TableReport>,
+    ) -> Self {
+        let mut s = Self {
+            direction,
+            at: now.to_string(),
+            dry_run,
+            tables_seen: tables.len(),
+            tables_managed: tables.iter().filter(|t| t.mode.is_some()).count(),
+            tables_changed: 0,
+            skipped: Vec::new(),
+            failed: Vec::new(),
+            tables,
+        };
+        for t in &s.tables {
+            match &t.outcome {
+                Outcome::Changed => s.tables_changed += 1,
+                Outcome::Skipped { reason } => s.skipped.push(Skipped {
+                    table: t.table.clone(),
+                    reason: reason.clone(),
+                }),
+                Outcome::Failed { error } => s.failed.push(Failed {
+                    table: t.table.clone(),
+                    error: error.clone(),
+                }),
+                Outcome::Unchanged | Outcome::DryRun => {}
+            }
+        }
+        s
+    }
+
+    /// The report of one table.
+    pub fn table(&self, name: &str) -> Option<&TableReport> {
+        self.tables.iter().find(|t| t.table == name)
+    }
+}
+
+/// A managed table ready for decisions.
+struct Prepared {
+    tagged: TaggedTable,
+    mode: Mode,
+    description: TableDescription,
+    /// Settings per target, in the order of `description.targets`.
+    settings: Vec<Settings>,
+}
+
+fn report(table: &str, mode: Option<Mode>, outcome: Outcome) -> TableReport {
+    TableReport {
+        table: table.to_owned(),
+        mode,
+        outcome,
+        decisions: Vec::new(),
+    }
+}
+
+fn skipped(table: &str, mode: Option<Mode>, reason: impl Into<String>) -> TableReport {
+    let reason = reason.into();
+    tracing::info!(table, reason = %reason, "table skipped");
+    report(table, mode, Outcome::Skipped { reason })
+}
+
+fn failed(
+    table: &str,
+    mode: Option<Mode>,
+    error: &(dyn std::error::Error + 'static),
+) -> TableReport {
+    let error = chain(error);
+    tracing::error!(table, error = %error, "table failed");
+    report(table, mode, Outcome::Failed { error })
+}
+
+/// Runs the pipeline once. Errors only when the tables cannot be discovered at all; every
+/// per-table problem is in the summary instead.
+pub async fn run(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+) -> Result<RunSummary, Error> {
+    let tagged = aws::discover(clients, &config.tag_key).await?;
+    let mut reports = Vec::new();
+    let mut managed = Vec::new();
+    for table in tagged {
+        let tags = TableTags::parse(
+            &config.tag_key,
+            table.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        match tags {
+            Err(source) => {
+                let mode = TableTags::parse(
+                    &config.tag_key,
+                    table
+                        .tags
+                        .iter()
+                        .filter(|(k, _)| *k == config.tag_key)
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                )
+                .ok()
+                .and_then(|t| t.mode);
+                let err = Error::Config {
+                    table: table.name.clone(),
+                    source,
+                };
+                reports.push(failed(&table.name, mode, &err));
+            }
+            Ok(TableTags { mode: None, .. }) => {
+                let value = table
+                    .tags
+                    .iter()
+                    .find(|(k, _)| *k == config.tag_key)
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or_default();
+                reports.push(skipped(
+                    &table.name,
+                    None,
+                    format!("not opted in (tag {} = {value:?})", config.tag_key),
+                ));
+            }
+            Ok(tags) => managed.push((table, tags)),
+        }
+    }
+
+    // Describe every managed table, a few at a time.
+    let described: Vec<_> = stream::iter(managed)
+        .map(|(table, tags)| async move {
+            let d = aws::describe(clients, &table.name).await;
+            (table, tags, d)
+        })
+        .buffer_unordered(config.concurrency)
+        .collect()
+        .await;
+
+    let limits = if described.is_empty() {
+        None
+    } else {
+        aws::table_limits(clients).await
+    };
+    let mut prepared = Vec::new();
+    for (table, tags, d) in described {
+        let mode = tags.mode.unwrap_or(Mode::On);
+        let description = match d {
+            Ok(d) => d,
+            Err((Failure::NotFound, _)) => {
+                reports.push(skipped(&table.name, Some(mode), "table no longer exists"));
+                continue;
+            }
+            Err((_, e)) => {
+                reports.push(failed(&table.name, Some(mode), &e));
+                continue;
+            }
+        };
+        match prepare(config, limits, table, tags, mode, description) {
+            Ok(p) => prepared.push(p),
+            Err(r) => reports.push(r),
+        }
+    }
+
+    // Measure: one GetMetricData window for every target of every prepared table.
+    let window = prepared
+        .iter()
+        .flat_map(|p| &p.settings)
+        .map(|s| match direction {
+            Direction::Up => s.up_window_minutes,
+            Direction::Down => s.down_window_minutes,
+        })
+        .max()
+        .unwrap_or(1);
+    let end = now.floor_minute();
+    let start = end.plus_secs(-60 * i64::from(window));
+    let keys: Vec<SeriesKey> = prepared
+        .iter()
+        .flat_map(|p| {
+            p.description.targets.iter().flat_map(move |t| {
+                Dimension::BOTH.map(|dimension| SeriesKey {
+                    table: p.description.name.clone(),
+                    index: t.index.clone(),
+                    dimension,
+                })
+            })
+        })
+        .collect();
+    let usage = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        aws::fetch_usage(clients, &keys, start, end).await
+    };
+
+    // Decide, then apply, a few tables at a time.
+    let decided: Vec<_> = prepared
+        .into_iter()
+        .map(|p| decide(p, &usage, direction, now))
+        .collect();
+    let applied: Vec<TableReport> = stream::iter(decided)
+        .map(|d| apply(clients, config, d))
+        .buffer_unordered(config.concurrency)
+        .collect()
+        .await;
+    reports.extend(applied);
+    reports.sort_by(|a, b| a.table.cmp(&b.table));
+    let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
+    tracing::info!(
+        direction = ?direction,
+        tables_seen = summary.tables_seen,
+        tables_managed = summary.tables_managed,
+        tables_changed = summary.tables_changed,
+        skipped = summary.skipped.len(),
+        failed = summary.failed.len(),
+        summary = %serde_json::to_string(&summary).unwrap_or_default(),
+        "run summary"
+    );
+    Ok(summary)
+}
+
+/// Validates a described table against its tags; a report instead when it must be left alone.
+fn prepare(
+    config: &RunConfig,
+    limits: Option<(u64, u64)>,
+    table: TaggedTable,
+    tags: TableTags,
+    mode: Mode,
+    description: TableDescription,
+) -> Result<Prepared, TableReport> {
+    let name = table.name.clone();
+    if description.billing == Billing::OnDemand {
+        return Err(skipped(
+            &name,
+            Some(mode),
+            "on-demand (PAY_PER_REQUEST) table",
+        ));
+    }
+    if let Some(t) = description.targets.iter().find(|t| t.status != "ACTIVE") {
+        let what = t
+            .index
+            .as_deref()
+            .map_or_else(|| "table".to_owned(), |i| format!("index {i}"));
+        return Err(skipped(
+            &name,
+            Some(mode),
+            format!("{what} is {}", t.status),
+        ));
+    }
+    let config_err = |source| {
+        let e = Error::Config {
+            table: name.clone(),
+            source,
+        };
+        failed(&name, Some(mode), &e)
+    };
+    tags.check_indexes(
+        description
+            .targets
+            .iter()
+            .filter_map(|t| t.index.as_deref()),
+    )
+    .map_err(config_err)?;
+    let mut settings = Vec::new();
+    for t in &description.targets {
+        let mut s = tags
+            .resolve(&config.defaults, t.index.as_deref())
+            .map_err(config_err)?;
+        if let Some((read_max, write_max)) = limits {
+            // DynamoDB's per-table quota (adjustable, so read, not hard-coded).
+            s.read.max = s.read.max.min(read_max).max(s.read.min);
+            s.write.max = s.write.max.min(write_max).max(s.write.min);
+        }
+        settings.push(s);
+    }
+    Ok(Prepared {
+        tagged: table,
+        mode,
+        description,
+        settings,
+    })
+}
+
+/// A table with its decisions, before applying.
+struct Decided {
+    table: String,
+    mode: Mode,
+    decisions: Vec<TargetDecision>,
+    changes: Vec<CapacityChange>,
+    /// Set when the decisions could not be made.
+    error: Option<String>,
+}
+
+fn decide(
+    p: Prepared,
+    usage: &HashMap<SeriesKey, Result<Usage, String>>,
+    direction: Direction,
+    now: Timestamp,
+) -> Decided {
+    let name = p.description.name.clone();
+    let mut decided = Decided {
+        table: name.clone(),
+        mode: p.mode,
+        decisions: Vec::new(),
+        changes: Vec::new(),
+        error: None,
+    };
+    let _ = &p.tagged;
+    for (target, settings) in p.description.targets.iter().zip(&p.settings) {
+        let series = |dimension| {
+            let key = SeriesKey {
+                table: name.clone(),
+                index: target.index.clone(),
+                dimension,
+            };
+            usage
+                .get(&key)
+                .cloned()
+                .unwrap_or_else(|| Err("no metrics were fetched".to_owned()))
+        };
+        let (read_usage, write_usage) = match (series(Dimension::Read), series(Dimension::Write)) {
+            (Ok(r), Ok(w)) => (r, w),
+            (Err(e), _) | (_, Err(e)) => {
+                decided.error = Some(format!("table {name}: {e}"));
+                return decided;
+            }
+        };
+        let read = DimensionInput {
+            dimension: Dimension::Read,
+            state: &target.read,
+            usage: &read_usage,
+        };
+        let write = DimensionInput {
+            dimension: Dimension::Write,
+            state: &target.write,
+            usage: &write_usage,
+        };
+        let [r, w] = match direction {
+            Direction::Up => [
+                scale_up(settings, read, now),
+                scale_up(settings, write, now),
+            ],
+            Direction::Down => scale_down_pair(settings, read, write, now),
+        };
+        if r.changes() || w.changes() {
+            decided.changes.push(CapacityChange {
+                index: target.index.clone(),
+                read: r.to,
+                write: w.to,
+            });
+        }
+        for decision in [r, w] {
+            decided.decisions.push(TargetDecision {
+                index: target.index.clone(),
+                decision,
+            });
+        }
+    }
+    decided
+}
+
+fn log_decisions(table: &str, mode: Mode, applied: &str, decisions: &[TargetDecision]) {
+    for d in decisions {
+        let n = &d.decision.numbers;
+        tracing::info!(
+            table,
+            index = d.index.as_deref().unwrap_or(""),
+            mode = ?mode,
+            dimension = %d.decision.dimension,
+            from = d.decision.from,
+            to = d.decision.to,
+            action = ?d.decision.action,
+            reason = ?d.decision.reason,
+            applied,
+            peak_demand = n.peak_demand.unwrap_or(-1.0),
+            utilisation = n.utilisation.unwrap_or(-1.0),
+            throttle_events = n.throttle_events,
+            known_minutes = n.known_minutes,
+            window_minutes = n.window_minutes,
+            min = n.min,
+            max = n.max,
+            "decision"
+        );
+    }
+}
+
+async fn apply(clients: &Clients, config: &RunConfig, d: Decided) -> TableReport {
+    let mut report = TableReport {
+        table: d.table.clone(),
+        mode: Some(d.mode),
+        outcome: Outcome::Unchanged,
+        decisions: d.decisions,
+    };
+    if let Some(error) = d.error {
+        tracing::error!(table = %d.table, error = %error, "table failed");
+        report.outcome = Outcome::Failed { error };
+        return report;
+    }
+    let applied = if d.changes.is_empty() {
+        "no change"
+    } else if config.dry_run || d.mode == Mode::DryRun {
+        report.outcome = Outcome::DryRun;
+        "dry-run"
+    } else {
+        match aws::update_table(clients, &d.table, &d.changes).await {
+            Ok(()) => {
+                report.outcome = Outcome::Changed;
+                "applied"
+            }
+            Err((Failure::InUse, _)) => {
+                report.outcome = Outcome::Skipped {
+                    reason: "table is being updated (ResourceInUseException); next run retries"
+                        .to_owned(),
+                };
+                "not applied"
+            }
+            Err((Failure::NotFound, _)) => {
+                report.outcome = Outcome::Skipped {
+                    reason: "table no longer exists".to_owned(),
+                };
+                "not applied"
+            }
+            Err((Failure::LimitExceeded, e)) => {
+                report.outcome = Outcome::Failed {
+                    error: format!(
+                        "{} (DynamoDB refused the change: decrease quota or capacity limit)",
+                        chain(&e)
+                    ),
+                };
+                "not applied"
+            }
+            Err((Failure::Other, e)) => {
+                report.outcome = Outcome::Failed { error: chain(&e) };
+                "not applied"
+            }
+        }
+    };
+    log_decisions(&d.table, d.mode, applied, &report.decisions);
+    match &report.outcome {
+        Outcome::Failed { error } => {
+            tracing::error!(table = %d.table, error = %error, "table failed")
+        }
+        Outcome::Skipped { reason } => {
+            tracing::info!(table = %d.table, reason = %reason, "table skipped")
+        }
+        _ => {}
+    }
+    report
+}
