@@ -1,0 +1,169 @@
+//! Fixtures for the local AWS emulator (moto server): create tables with GSIs and tags, write
+//! per-minute CloudWatch datapoints, read capacities back. Used by the integration tests, the
+//! demo and the CLI's tests; it goes through the same [`Clients`] as a real run. Never point it
+//! at a real account: it creates tables.
+
+use aws_sdk_cloudwatch::types::{Dimension as CwDimension, MetricDatum, StandardUnit};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ProvisionedThroughput, ScalarAttributeType, Tag,
+};
+use scaling_policy::{Dimension, Timestamp};
+
+use crate::Clients;
+use crate::error::BoxError;
+
+/// A table to create.
+#[derive(Clone, Debug, Default)]
+pub struct TableSpec {
+    /// Table name.
+    pub name: String,
+    /// Provisioned (read, write); `None` creates an on-demand table.
+    pub capacity: Option<(u64, u64)>,
+    /// GSIs: (name, read, write).
+    pub indexes: Vec<(String, u64, u64)>,
+    /// Tags (key, value).
+    pub tags: Vec<(String, String)>,
+}
+
+fn throughput(read: u64, write: u64) -> Result<ProvisionedThroughput, BoxError> {
+    Ok(ProvisionedThroughput::builder()
+        .read_capacity_units(i64::try_from(read)?)
+        .write_capacity_units(i64::try_from(write)?)
+        .build()?)
+}
+
+fn attribute(name: &str) -> Result<AttributeDefinition, BoxError> {
+    Ok(AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()?)
+}
+
+fn hash_key(name: &str) -> Result<KeySchemaElement, BoxError> {
+    Ok(KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(KeyType::Hash)
+        .build()?)
+}
+
+/// Creates the table (and its GSIs and tags).
+pub async fn create_table(clients: &Clients, spec: &TableSpec) -> Result<(), BoxError> {
+    let mut req = clients
+        .dynamodb
+        .create_table()
+        .table_name(&spec.name)
+        .attribute_definitions(attribute("pk")?)
+        .key_schema(hash_key("pk")?);
+    match spec.capacity {
+        Some((r, w)) => {
+            req = req
+                .billing_mode(BillingMode::Provisioned)
+                .provisioned_throughput(throughput(r, w)?);
+        }
+        None => req = req.billing_mode(BillingMode::PayPerRequest),
+    }
+    for (i, (name, r, w)) in spec.indexes.iter().enumerate() {
+        let key = format!("gsi{i}");
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(hash_key(&key)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            );
+        if spec.capacity.is_some() {
+            gsi = gsi.provisioned_throughput(throughput(*r, *w)?);
+        }
+        req = req
+            .attribute_definitions(attribute(&key)?)
+            .global_secondary_indexes(gsi.build()?);
+    }
+    for (k, v) in &spec.tags {
+        req = req.tags(Tag::builder().key(k).value(v).build()?);
+    }
+    req.send().await?;
+    Ok(())
+}
+
+/// One minute of seeded metrics: consumed units (Sum over the minute) and throttle events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeedMinute {
+    /// Consumed capacity units in the minute (per-second rate x 60).
+    pub consumed: f64,
+    /// Throttle events in the minute (0 writes no datapoint, like CloudWatch).
+    pub throttled: f64,
+}
+
+/// Writes per-minute datapoints for one dimension of a table or GSI, the first at `start`.
+pub async fn put_minutes(
+    clients: &Clients,
+    table: &str,
+    index: Option<&str>,
+    dimension: Dimension,
+    start: Timestamp,
+    minutes: &[SeedMinute],
+) -> Result<(), BoxError> {
+    let (consumed, throttled) = match dimension {
+        Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
+        Dimension::Write => ("ConsumedWriteCapacityUnits", "WriteThrottleEvents"),
+    };
+    let mut dims = vec![
+        CwDimension::builder()
+            .name("TableName")
+            .value(table)
+            .build(),
+    ];
+    if let Some(i) = index {
+        dims.push(
+            CwDimension::builder()
+                .name("GlobalSecondaryIndexName")
+                .value(i)
+                .build(),
+        );
+    }
+    let mut data = Vec::new();
+    for (i, m) in minutes.iter().enumerate() {
+        // The middle of the minute, so no bucketing rule can put it in a neighbour.
+        let at = start.floor_minute().plus_secs(60 * i64::try_from(i)? + 30);
+        let ts = aws_smithy_types::DateTime::from_secs(at.unix());
+        let datum = |name: &str, value: f64| {
+            MetricDatum::builder()
+                .metric_name(name)
+                .set_dimensions(Some(dims.clone()))
+                .timestamp(ts)
+                .value(value)
+                .unit(StandardUnit::Count)
+                .build()
+        };
+        data.push(datum(consumed, m.consumed));
+        if m.throttled > 0.0 {
+            data.push(datum(throttled, m.throttled));
+        }
+    }
+    for chunk in data.chunks(20) {
+        clients
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/DynamoDB")
+            .set_metric_data(Some(chunk.to_vec()))
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// Provisioned (index, read, write) of the table (index `None`) and each GSI.
+pub async fn capacities(
+    clients: &Clients,
+    table: &str,
+) -> Result<Vec<(Option<String>, u64, u64)>, BoxError> {
+    let d = crate::aws::describe(clients, table)
+        .await
+        .map_err(|(_, e)| e)?;
+    Ok(d.targets
+        .into_iter()
+        .map(|t| (t.index, t.read.provisioned, t.write.provisioned))
+        .collect())
+}

@@ -1,0 +1,304 @@
+//! End-to-end tests of the pipeline against the local emulator (moto server): real tables, GSIs,
+//! tags and per-minute CloudWatch datapoints, through the same code path as the functions.
+//! Each test uses its own opt-in tag key and table names, so tests can share one emulator.
+
+mod common;
+
+use autoscaler_aws::run::{Outcome, RunSummary};
+use autoscaler_aws::{Direction, InvokeError, invoke, run};
+use common::{capacity, clients, config, now, seed, table};
+use scaling_policy::{
+    Action, DecreaseBudget, Dimension, DimensionInput, DimensionState, Minute, Reason, Settings,
+    Timestamp, Usage, scale_up,
+};
+
+/// What the policy computes for a dimension seeded with a constant rate.
+fn policy_up(
+    provisioned: u64,
+    minutes: usize,
+    per_sec: f64,
+    throttled: f64,
+    now: Timestamp,
+) -> u64 {
+    let usage = Usage {
+        start: now.floor_minute().plus_secs(-60 * minutes as i64),
+        minutes: vec![Minute::known(per_sec * 60.0, throttled); minutes],
+    };
+    let state = DimensionState {
+        provisioned,
+        budget: DecreaseBudget::default(),
+        last_increase: None,
+    };
+    let input = DimensionInput {
+        dimension: Dimension::Read,
+        state: &state,
+        usage: &usage,
+    };
+    scale_up(&Settings::default(), input, now).to
+}
+
+fn outcome<'a>(s: &'a RunSummary, table: &str) -> &'a Outcome {
+    &s.table(table)
+        .unwrap_or_else(|| panic!("{table} missing from the summary: {s:#?}"))
+        .outcome
+}
+
+#[tokio::test]
+async fn hot_table_and_hot_gsi_are_raised_to_policy_values() {
+    let c = clients().await;
+    let key = "t-hot";
+    let t = now();
+    table(
+        &c,
+        "hot-orders",
+        Some((10, 10)),
+        &[("by-user", 5, 5)],
+        &[(key, "on")],
+    )
+    .await;
+    seed(&c, "hot-orders", None, Dimension::Read, t, 5, 9.0, 0.0).await;
+    seed(&c, "hot-orders", None, Dimension::Write, t, 5, 2.0, 0.0).await;
+    seed(
+        &c,
+        "hot-orders",
+        Some("by-user"),
+        Dimension::Write,
+        t,
+        5,
+        4.5,
+        0.0,
+    )
+    .await;
+
+    let summary = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+
+    assert_eq!(outcome(&summary, "hot-orders"), &Outcome::Changed);
+    assert_eq!(summary.tables_changed, 1);
+    let want_table_read = policy_up(10, 5, 9.0, 0.0, t);
+    let want_gsi_write = policy_up(5, 5, 4.5, 0.0, t);
+    assert_eq!(
+        (want_table_read, want_gsi_write),
+        (13, 7),
+        "ceil(9/0.7), ceil(4.5/0.7)"
+    );
+    assert_eq!(
+        capacity(&c, "hot-orders", None).await,
+        (want_table_read, 10)
+    );
+    assert_eq!(
+        capacity(&c, "hot-orders", Some("by-user")).await,
+        (5, want_gsi_write)
+    );
+}
+
+#[tokio::test]
+async fn idle_table_is_lowered_by_scale_down_only() {
+    let c = clients().await;
+    let key = "t-idle";
+    let t = now();
+    table(&c, "idle-audit", Some((100, 100)), &[], &[(key, "on")]).await;
+    seed(&c, "idle-audit", None, Dimension::Read, t, 30, 1.0, 0.0).await;
+    seed(&c, "idle-audit", None, Dimension::Write, t, 30, 1.0, 0.0).await;
+
+    let up = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+    assert_eq!(outcome(&up, "idle-audit"), &Outcome::Unchanged);
+    assert_eq!(
+        capacity(&c, "idle-audit", None).await,
+        (100, 100),
+        "scale-up never lowers"
+    );
+
+    let down = run(&c, &config(key), Direction::Down, now()).await.unwrap();
+    assert_eq!(outcome(&down, "idle-audit"), &Outcome::Changed);
+    // Peak demand 1 unit/s at a 70% target: ceil(1 / 0.7) = 2.
+    assert_eq!(capacity(&c, "idle-audit", None).await, (2, 2));
+    let reasons: Vec<Reason> = down.tables[0]
+        .decisions
+        .iter()
+        .map(|d| d.decision.reason)
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![Reason::Overprovisioned, Reason::Overprovisioned]
+    );
+}
+
+#[tokio::test]
+async fn untagged_off_and_dry_run_tables_are_untouched() {
+    let c = clients().await;
+    let key = "t-optin";
+    let t = now();
+    table(&c, "optin-untagged", Some((10, 10)), &[], &[]).await;
+    table(&c, "optin-off", Some((10, 10)), &[], &[(key, "off")]).await;
+    table(&c, "optin-dry", Some((10, 10)), &[], &[(key, "dry-run")]).await;
+    for name in ["optin-untagged", "optin-off", "optin-dry"] {
+        seed(&c, name, None, Dimension::Read, t, 5, 9.0, 0.0).await;
+    }
+
+    let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+
+    for name in ["optin-untagged", "optin-off", "optin-dry"] {
+        assert_eq!(
+            capacity(&c, name, None).await,
+            (10, 10),
+            "{name} must be untouched"
+        );
+    }
+    assert!(
+        s.table("optin-untagged").is_none(),
+        "untagged tables are not even seen"
+    );
+    assert!(
+        matches!(outcome(&s, "optin-off"), Outcome::Skipped { reason } if reason.contains("not opted in"))
+    );
+    assert_eq!(outcome(&s, "optin-dry"), &Outcome::DryRun);
+    let d = &s.table("optin-dry").unwrap().decisions[0].decision;
+    assert_eq!(
+        (d.action, d.from, d.to),
+        (Action::Increase, 10, 13),
+        "dry-run reports its decision"
+    );
+    assert_eq!(
+        (s.tables_seen, s.tables_managed, s.tables_changed),
+        (2, 1, 0)
+    );
+
+    // The global dry-run switch holds back a table tagged `on` as well.
+    table(
+        &c,
+        "optin-on-global-dry",
+        Some((10, 10)),
+        &[],
+        &[(key, "on")],
+    )
+    .await;
+    seed(
+        &c,
+        "optin-on-global-dry",
+        None,
+        Dimension::Read,
+        t,
+        5,
+        9.0,
+        0.0,
+    )
+    .await;
+    let mut cfg = config(key);
+    cfg.dry_run = true;
+    let s = run(&c, &cfg, Direction::Up, now()).await.unwrap();
+    assert_eq!(outcome(&s, "optin-on-global-dry"), &Outcome::DryRun);
+    assert_eq!(capacity(&c, "optin-on-global-dry", None).await, (10, 10));
+}
+
+#[tokio::test]
+async fn on_demand_table_is_skipped() {
+    let c = clients().await;
+    let key = "t-ondemand";
+    table(&c, "ondemand-events", None, &[], &[(key, "on")]).await;
+    let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+    assert!(
+        matches!(outcome(&s, "ondemand-events"), Outcome::Skipped { reason } if reason.contains("on-demand")),
+        "{s:#?}"
+    );
+    assert!(s.failed.is_empty());
+}
+
+#[tokio::test]
+async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
+    let c = clients().await;
+    let key = "t-malformed";
+    let t = now();
+    let bad_tag = format!("{key}:read-max");
+    table(
+        &c,
+        "malformed-bad",
+        Some((10, 10)),
+        &[],
+        &[(key, "on"), (bad_tag.as_str(), "lots")],
+    )
+    .await;
+    table(&c, "malformed-good", Some((10, 10)), &[], &[(key, "on")]).await;
+    for name in ["malformed-bad", "malformed-good"] {
+        seed(&c, name, None, Dimension::Read, t, 5, 9.0, 0.0).await;
+    }
+
+    let err = invoke(&c, &config(key), Direction::Up, now())
+        .await
+        .unwrap_err();
+    let InvokeError::TablesFailed(failed) = err else {
+        panic!("expected failed tables, got {err}");
+    };
+    let s = &failed.summary;
+    assert_eq!(s.failed.len(), 1);
+    assert_eq!(s.failed[0].table, "malformed-bad");
+    assert!(
+        s.failed[0].error.contains(&bad_tag) && s.failed[0].error.contains("lots"),
+        "the error names the tag and the value: {}",
+        s.failed[0].error
+    );
+    assert!(failed.to_string().contains("malformed-bad"), "{failed}");
+    assert_eq!(capacity(&c, "malformed-bad", None).await, (10, 10));
+    assert_eq!(capacity(&c, "malformed-good", None).await, (13, 10));
+}
+
+#[tokio::test]
+async fn table_without_metrics_is_unchanged() {
+    let c = clients().await;
+    let key = "t-nometrics";
+    table(
+        &c,
+        "nometrics-quiet",
+        Some((50, 50)),
+        &[("by-day", 20, 20)],
+        &[(key, "on")],
+    )
+    .await;
+    for direction in [Direction::Up, Direction::Down] {
+        let s = run(&c, &config(key), direction, now()).await.unwrap();
+        assert_eq!(outcome(&s, "nometrics-quiet"), &Outcome::Unchanged);
+        let report = s.table("nometrics-quiet").unwrap();
+        assert_eq!(
+            report.decisions.len(),
+            4,
+            "read and write of the table and its GSI"
+        );
+        assert!(
+            report
+                .decisions
+                .iter()
+                .all(|d| d.decision.reason == Reason::NoData)
+        );
+    }
+    assert_eq!(capacity(&c, "nometrics-quiet", None).await, (50, 50));
+    assert_eq!(
+        capacity(&c, "nometrics-quiet", Some("by-day")).await,
+        (20, 20)
+    );
+}
+
+#[tokio::test]
+async fn throttling_at_modest_consumption_causes_scale_up() {
+    let c = clients().await;
+    let key = "t-throttle";
+    let t = now();
+    table(&c, "throttle-carts", Some((10, 10)), &[], &[(key, "on")]).await;
+    // 5 units/s consumed (50% of 10, below the 80% trigger) but 180 throttle events a minute.
+    seed(
+        &c,
+        "throttle-carts",
+        None,
+        Dimension::Read,
+        t,
+        5,
+        5.0,
+        180.0,
+    )
+    .await;
+    let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+    assert_eq!(outcome(&s, "throttle-carts"), &Outcome::Changed);
+    let want = policy_up(10, 5, 5.0, 180.0, t);
+    assert_eq!(want, 12, "demand (5 + 180/60) / 0.7, rounded up");
+    assert_eq!(capacity(&c, "throttle-carts", None).await, (want, 10));
+    let d = &s.table("throttle-carts").unwrap().decisions[0].decision;
+    assert_eq!(d.reason, Reason::Throttled);
+}

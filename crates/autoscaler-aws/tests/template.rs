@@ -1,0 +1,817 @@
+//! Checks on `template.yaml` (the SAM template at the repository root) that cfn-lint and
+//! `sam validate --lint` do not make:
+//! - every schedule expression (literal, or a parameter's `Default` and `AllowedValues` when the
+//!   schedule is a `!Ref`) is valid EventBridge `rate(...)` / `cron(...)` syntax;
+//! - both functions get exactly the environment variables of `autoscaler_aws::env::ENV_VARS`,
+//!   each defaulting to the value the code assumes;
+//! - scheduled runs are never retried, never overlap, and the role grants exactly the API calls
+//!   the pipeline makes (with `UpdateTable` limited to opted-in tables).
+//!
+//! The YAML is read with yaml-rust2's event parser into `serde_json::Value`, turning
+//! CloudFormation's short-form tags into their long form (`!Ref X` -> `{"Ref": "X"}`,
+//! `!GetAtt a.b` -> `{"Fn::GetAtt": ["a", "b"]}`, `!Sub s` -> `{"Fn::Sub": "s"}`, ...). Every scalar
+//! becomes a JSON string: the checks compare text, as CloudFormation passes it to Lambda.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+// ---------------------------------------------------------------------------------------------
+// YAML with CloudFormation tags -> serde_json::Value
+// ---------------------------------------------------------------------------------------------
+
+mod cfn_yaml {
+    use serde_json::{Map, Value};
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+    use yaml_rust2::scanner::Marker;
+
+    enum Frame {
+        Seq(Vec<Value>, Option<Tag>),
+        Map(Map<String, Value>, Option<String>, Option<Tag>),
+    }
+
+    #[derive(Default)]
+    struct Builder {
+        stack: Vec<Frame>,
+        docs: Vec<Value>,
+        error: Option<String>,
+    }
+
+    /// `!Ref X` -> `{"Ref": X}`, `!Condition X` -> `{"Condition": X}`, `!GetAtt a.b` ->
+    /// `{"Fn::GetAtt": [a, b]}`, any other local tag `!Name v` -> `{"Fn::Name": v}`.
+    /// Core-schema tags (`!!str`, ...) leave the value as it is.
+    fn apply_tag(tag: Option<Tag>, value: Value) -> Result<Value, String> {
+        let Some(tag) = tag else { return Ok(value) };
+        if tag.handle != "!" {
+            return Ok(value);
+        }
+        let name = tag.suffix.as_str();
+        let (key, value) = match name {
+            "Ref" | "Condition" => (name.to_string(), value),
+            "GetAtt" => {
+                let value = match value {
+                    Value::String(s) => {
+                        let (resource, attribute) = s
+                            .split_once('.')
+                            .ok_or_else(|| format!("!GetAtt {s:?} has no '.'"))?;
+                        Value::Array(vec![resource.into(), attribute.into()])
+                    }
+                    other => other,
+                };
+                ("Fn::GetAtt".to_string(), value)
+            }
+            "" => return Err("empty tag '!'".into()),
+            _ => (format!("Fn::{name}"), value),
+        };
+        let mut map = Map::new();
+        map.insert(key, value);
+        Ok(Value::Object(map))
+    }
+
+    impl Builder {
+        fn push_value(&mut self, value: Value) -> Result<(), String> {
+            match self.stack.last_mut() {
+                None => self.docs.push(value),
+                Some(Frame::Seq(items, _)) => items.push(value),
+                Some(Frame::Map(map, pending_key, _)) => match pending_key.take() {
+                    None => match value {
+                        Value::String(key) => *pending_key = Some(key),
+                        other => return Err(format!("unsupported mapping key {other}")),
+                    },
+                    Some(key) => {
+                        if map.insert(key.clone(), value).is_some() {
+                            return Err(format!("duplicate mapping key {key:?}"));
+                        }
+                    }
+                },
+            }
+            Ok(())
+        }
+
+        fn handle(&mut self, ev: Event) -> Result<(), String> {
+            match ev {
+                Event::Scalar(text, _style, _anchor, tag) => {
+                    let value = apply_tag(tag, Value::String(text))?;
+                    self.push_value(value)
+                }
+                Event::SequenceStart(_, tag) => {
+                    self.stack.push(Frame::Seq(Vec::new(), tag));
+                    Ok(())
+                }
+                Event::MappingStart(_, tag) => {
+                    self.stack.push(Frame::Map(Map::new(), None, tag));
+                    Ok(())
+                }
+                Event::SequenceEnd => match self.stack.pop() {
+                    Some(Frame::Seq(items, tag)) => {
+                        let value = apply_tag(tag, Value::Array(items))?;
+                        self.push_value(value)
+                    }
+                    _ => Err("unbalanced sequence".into()),
+                },
+                Event::MappingEnd => match self.stack.pop() {
+                    Some(Frame::Map(map, None, tag)) => {
+                        let value = apply_tag(tag, Value::Object(map))?;
+                        self.push_value(value)
+                    }
+                    _ => Err("unbalanced mapping".into()),
+                },
+                Event::Alias(_) => Err("YAML aliases are not used in CloudFormation".into()),
+                Event::Nothing
+                | Event::StreamStart
+                | Event::StreamEnd
+                | Event::DocumentStart
+                | Event::DocumentEnd => Ok(()),
+            }
+        }
+    }
+
+    impl MarkedEventReceiver for Builder {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            if self.error.is_none()
+                && let Err(e) = self.handle(ev)
+            {
+                self.error = Some(format!("line {}: {e}", mark.line()));
+            }
+        }
+    }
+
+    /// Parse one YAML document, keeping CloudFormation's short-form tags as long-form intrinsics.
+    pub fn parse(text: &str) -> Result<Value, String> {
+        let mut builder = Builder::default();
+        Parser::new_from_str(text)
+            .load(&mut builder, false)
+            .map_err(|e| e.to_string())?;
+        if let Some(e) = builder.error {
+            return Err(e);
+        }
+        match builder.docs.len() {
+            1 => Ok(builder.docs.remove(0)),
+            n => Err(format!("expected one YAML document, found {n}")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// EventBridge schedule expressions
+// ---------------------------------------------------------------------------------------------
+
+/// Validators for the schedule expressions of EventBridge rules (and Scheduler's recurring ones):
+/// `rate(value unit)` and the six-field `cron(minutes hours day-of-month month day-of-week year)`,
+/// following the EventBridge documentation ("Schedule expressions for rules"). Deliberately
+/// strict: anything the documentation does not describe is rejected.
+mod schedule {
+    /// Check one schedule expression.
+    pub fn validate(expr: &str) -> Result<(), String> {
+        if let Some(inner) = expr.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
+            rate(inner)
+        } else if let Some(inner) = expr.strip_prefix("cron(").and_then(|s| s.strip_suffix(')')) {
+            cron(inner)
+        } else {
+            Err(format!(
+                "{expr:?} is neither rate(value unit) nor cron(6 fields)"
+            ))
+        }
+    }
+
+    /// A positive whole number without sign or leading zero.
+    fn whole(s: &str) -> Option<u32> {
+        let ok = !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && (s == "0" || !s.starts_with('0'));
+        if ok { s.parse().ok() } else { None }
+    }
+
+    fn rate(inner: &str) -> Result<(), String> {
+        let (value, unit) = inner.split_once(' ').ok_or_else(|| {
+            format!("rate({inner}): expected 'value unit' separated by one space")
+        })?;
+        let n = whole(value)
+            .ok_or_else(|| format!("rate({inner}): {value:?} is not a whole number"))?;
+        if n == 0 {
+            return Err(format!("rate({inner}): the value must be positive"));
+        }
+        let singular = ["minute", "hour", "day"];
+        let plural = ["minutes", "hours", "days"];
+        if n == 1 && !singular.contains(&unit) {
+            return Err(format!(
+                "rate({inner}): a value of 1 takes a singular unit (minute, hour or day)"
+            ));
+        }
+        if n > 1 && !plural.contains(&unit) {
+            return Err(format!(
+                "rate({inner}): a value above 1 takes a plural unit (minutes, hours or days)"
+            ));
+        }
+        Ok(())
+    }
+
+    #[derive(Clone, Copy)]
+    struct Field {
+        name: &'static str,
+        min: u32,
+        max: u32,
+        names: &'static [&'static str],
+        step: bool,
+        question: bool,
+        last: bool,
+        weekday: bool,
+        hash: bool,
+    }
+
+    const MONTHS: &[&str] = &[
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
+    const DAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+    const PLAIN: Field = Field {
+        name: "",
+        min: 0,
+        max: 0,
+        names: &[],
+        step: true,
+        question: false,
+        last: false,
+        weekday: false,
+        hash: false,
+    };
+    const FIELDS: [Field; 6] = [
+        Field {
+            name: "minutes",
+            min: 0,
+            max: 59,
+            ..PLAIN
+        },
+        Field {
+            name: "hours",
+            min: 0,
+            max: 23,
+            ..PLAIN
+        },
+        Field {
+            name: "day-of-month",
+            min: 1,
+            max: 31,
+            question: true,
+            last: true,
+            weekday: true,
+            ..PLAIN
+        },
+        Field {
+            name: "month",
+            min: 1,
+            max: 12,
+            names: MONTHS,
+            ..PLAIN
+        },
+        Field {
+            name: "day-of-week",
+            min: 1,
+            max: 7,
+            names: DAYS,
+            step: false,
+            question: true,
+            last: true,
+            hash: true,
+            ..PLAIN
+        },
+        Field {
+            name: "year",
+            min: 1970,
+            max: 2199,
+            ..PLAIN
+        },
+    ];
+
+    fn cron(inner: &str) -> Result<(), String> {
+        let parts: Vec<&str> = inner.split(' ').collect();
+        if parts.len() != 6 || parts.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "cron({inner}): expected 6 fields separated by single spaces \
+                 (minutes hours day-of-month month day-of-week year), found {}",
+                parts.iter().filter(|p| !p.is_empty()).count()
+            ));
+        }
+        for (field, text) in FIELDS.iter().zip(&parts) {
+            check_field(field, text).map_err(|e| format!("cron({inner}): {}: {e}", field.name))?;
+        }
+        let (dom, dow) = (parts[2], parts[4]);
+        if (dom == "?") == (dow == "?") {
+            return Err(format!(
+                "cron({inner}): exactly one of day-of-month ({dom}) and day-of-week ({dow}) must be '?'"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A single value: a number in range, or (month, day-of-week) a three-letter name.
+    fn value(f: &Field, s: &str) -> Result<u32, String> {
+        if let Some(n) = whole(s) {
+            return if (f.min..=f.max).contains(&n) {
+                Ok(n)
+            } else {
+                Err(format!("{n} is outside {}-{}", f.min, f.max))
+            };
+        }
+        let upper = s.to_ascii_uppercase();
+        match f.names.iter().position(|n| *n == upper) {
+            Some(i) => Ok(f.min + i as u32),
+            None => Err(format!("{s:?} is not a value")),
+        }
+    }
+
+    /// `a` or `a-b` (with a <= b).
+    fn range(f: &Field, s: &str) -> Result<(), String> {
+        match s.split_once('-') {
+            None => value(f, s).map(|_| ()),
+            Some((a, b)) => {
+                let (a, b) = (value(f, a)?, value(f, b)?);
+                if a > b {
+                    Err(format!("range {s:?} runs backwards"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn check_field(f: &Field, text: &str) -> Result<(), String> {
+        // Special characters that must stand alone in the field.
+        match text {
+            "*" => return Ok(()),
+            "?" if f.question => return Ok(()),
+            "?" => return Err("'?' is only allowed in day-of-month and day-of-week".into()),
+            "L" if f.last => return Ok(()),
+            _ => {}
+        }
+        if f.weekday
+            && let Some(day) = text.strip_suffix('W')
+        {
+            // nW: the weekday nearest to day n of the month.
+            return value(f, day).map(|_| ());
+        }
+        if f.last
+            && f.hash
+            && let Some(day) = text.strip_suffix('L')
+        {
+            // nL: the last such day of the week in the month.
+            return value(f, day).map(|_| ());
+        }
+        if f.hash && text.contains('#') {
+            let (day, nth) = text.split_once('#').ok_or("bad '#'")?;
+            value(f, day)?;
+            return match whole(nth) {
+                Some(1..=5) => Ok(()),
+                _ => Err(format!("{text:?}: the nth day of the month must be 1-5")),
+            };
+        }
+        for item in text.split(',') {
+            if item.is_empty() {
+                return Err(format!("{text:?} has an empty list item"));
+            }
+            // Special characters (L, W, #, ?) never appear inside a list; a stray "15W" or "6L"
+            // is then caught as "not a value" below.
+            if ["*", "?", "L"].contains(&item) || item.contains(['#', '?']) {
+                return Err(format!("{item:?} cannot be part of a list"));
+            }
+            match item.split_once('/') {
+                None => range(f, item)?,
+                Some((base, step)) => {
+                    if !f.step {
+                        return Err(format!("'/' is not allowed in {}", f.name));
+                    }
+                    if base != "*" {
+                        range(f, base)?;
+                    }
+                    match whole(step) {
+                        Some(n) if n >= 1 && n <= f.max - f.min + 1 => {}
+                        _ => return Err(format!("{item:?}: bad increment {step:?}")),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn valid_schedule_expressions_pass() {
+    for expr in [
+        "rate(1 minute)",
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "rate(12 hours)",
+        "rate(1 day)",
+        "rate(7 days)",
+        "cron(0 0,6,12,18 * * ? *)",
+        "cron(0 * * * ? *)",
+        "cron(0 */3 * * ? *)",
+        "cron(0/15 * * * ? *)",
+        "cron(15 10 ? * 6L 2002-2005)",
+        "cron(0 18 ? * MON-FRI *)",
+        "cron(0 8 1 * ? *)",
+        "cron(0 10 ? * 2#1 *)",
+        "cron(0 10 ? * MON#3 *)",
+        "cron(0 12 L * ? *)",
+        "cron(0 12 15W * ? *)",
+        "cron(5,35 14 * JAN-MAR ? 2030)",
+        "cron(0 9-17/2 ? * * *)",
+        "cron(0 0 1 jan ? *)",
+        "cron(0 6 ? * MON,WED,FRI *)",
+        "cron(0/10 * ? * MON-FRI *)",
+    ] {
+        assert_eq!(schedule::validate(expr), Ok(()), "{expr} should be valid");
+    }
+}
+
+#[test]
+fn invalid_schedule_expressions_fail() {
+    for expr in [
+        "",
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(0 minutes)",
+        "rate(-1 minutes)",
+        "rate(01 minute)",
+        "rate(1.5 hours)",
+        "rate(1  minute)",
+        "rate(1 second)",
+        "rate(2 weeks)",
+        "rate(minute)",
+        "Rate(1 minute)",
+        " rate(1 minute)",
+        "rate(1 minute",
+        "cron(0 * * * *)",
+        "cron(0 0 * * ? * *)",
+        "cron(* * * * * *)",
+        "cron(0 0 * * * *)",
+        "cron(0 0 ? * ? *)",
+        "cron(0  0 * * ? *)",
+        "cron(60 * * * ? *)",
+        "cron(0 24 * * ? *)",
+        "cron(0 0 0 * ? *)",
+        "cron(0 0 32 * ? *)",
+        "cron(0 0 * 13 ? *)",
+        "cron(0 0 ? * 8 *)",
+        "cron(0 0 ? * 0 *)",
+        "cron(0 0 * * ? 1969)",
+        "cron(0 0 * * ? 2200)",
+        "cron(0 18-9 * * ? *)",
+        "cron(0 */0 * * ? *)",
+        "cron(0 */25 * * ? *)",
+        "cron(0 0 ? * MON/2 *)",
+        "cron(0 0 ? * 2#6 *)",
+        "cron(0 0 ? * 2#0 *)",
+        "cron(0 0 L,5 * ? *)",
+        "cron(0 0 ? * MON,6L *)",
+        "cron(0 0 1,15W * ? *)",
+        "cron(0 0 * FOO ? *)",
+        "cron(0 0 1,,2 * ? *)",
+        "cron(0 0 ?W * ? *)",
+        "cron(0 L * * ? *)",
+        "cron(0 0 15W ? * *)",
+        "cron(? 0 * * ? *)",
+        "cron(0 0 * * ? *) ",
+        "at(2030-01-01T00:00:00)",
+    ] {
+        assert!(
+            schedule::validate(expr).is_err(),
+            "{expr:?} should be rejected"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The template
+// ---------------------------------------------------------------------------------------------
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/autoscaler-aws is two levels below the repository root")
+        .to_path_buf()
+}
+
+fn template() -> Value {
+    let path = repo_root().join("template.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    cfn_yaml::parse(&text).unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()))
+}
+
+fn object<'a>(v: &'a Value, what: &str) -> &'a Map<String, Value> {
+    v.as_object()
+        .unwrap_or_else(|| panic!("{what} should be a mapping, is {v}"))
+}
+
+fn resources_of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
+    object(&t["Resources"], "Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .collect()
+}
+
+fn functions(t: &Value) -> Vec<(&String, &Value)> {
+    let fns = resources_of_type(t, "AWS::Serverless::Function");
+    assert_eq!(
+        fns.len(),
+        2,
+        "expected the scale-up and scale-down functions"
+    );
+    fns
+}
+
+/// A property of a function, from its own Properties or else from Globals.Function.
+fn function_property<'a>(t: &'a Value, f: &'a Value, name: &str) -> &'a Value {
+    match &f["Properties"][name] {
+        Value::Null => &t["Globals"]["Function"][name],
+        v => v,
+    }
+}
+
+/// The string values a template value can take: itself when literal; a parameter's Default and
+/// AllowedValues when it is a `!Ref` to a parameter.
+fn possible_values(t: &Value, v: &Value, what: &str) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
+            let name = m["Ref"].as_str().expect("Ref takes a name");
+            let p = &t["Parameters"][name];
+            assert!(
+                p.is_object(),
+                "{what} refers to {name}, which is not a parameter"
+            );
+            let mut values: Vec<String> = p["Default"]
+                .as_str()
+                .map(String::from)
+                .into_iter()
+                .collect();
+            assert!(
+                !values.is_empty(),
+                "parameter {name} ({what}) needs a Default"
+            );
+            if let Some(allowed) = p["AllowedValues"].as_array() {
+                values.extend(
+                    allowed
+                        .iter()
+                        .map(|a| a.as_str().expect("string").to_string()),
+                );
+                assert!(
+                    values[1..].contains(&values[0]),
+                    "parameter {name}: Default is not among AllowedValues"
+                );
+            }
+            values
+        }
+        other => panic!("{what}: cannot check the value {other} (only literals and !Ref)"),
+    }
+}
+
+#[test]
+fn every_schedule_expression_in_the_template_is_valid() {
+    let t = template();
+    let mut checked = Vec::new();
+    for (name, f) in functions(&t) {
+        let events = object(&f["Properties"]["Events"], "Events");
+        for (event_name, ev) in events {
+            let prop = match ev["Type"].as_str() {
+                Some("Schedule") => "Schedule",
+                Some("ScheduleV2") => "ScheduleExpression",
+                _ => continue,
+            };
+            let what = format!("{name}.Events.{event_name}.{prop}");
+            for expr in possible_values(&t, &ev["Properties"][prop], &what) {
+                if let Err(e) = schedule::validate(&expr) {
+                    panic!("{what}: {e}");
+                }
+                checked.push(expr);
+            }
+        }
+    }
+    for ty in ["AWS::Events::Rule", "AWS::Scheduler::Schedule"] {
+        for (name, r) in resources_of_type(&t, ty) {
+            let what = format!("{name}.ScheduleExpression");
+            for expr in possible_values(&t, &r["Properties"]["ScheduleExpression"], &what) {
+                if let Err(e) = schedule::validate(&expr) {
+                    panic!("{what}: {e}");
+                }
+                checked.push(expr);
+            }
+        }
+    }
+    assert!(
+        checked.contains(&"rate(1 minute)".to_string()),
+        "scale-up runs every minute"
+    );
+    assert!(
+        checked.contains(&"cron(0 0,6,12,18 * * ? *)".to_string()),
+        "scale-down runs four times a day (UTC) by default"
+    );
+}
+
+#[test]
+fn both_functions_get_exactly_the_environment_variables_the_code_reads() {
+    let t = template();
+    let expected: BTreeMap<&str, &str> = autoscaler_aws::env::ENV_VARS.iter().copied().collect();
+    assert_eq!(
+        expected.len(),
+        autoscaler_aws::env::ENV_VARS.len(),
+        "ENV_VARS lists a name twice"
+    );
+    for (name, f) in functions(&t) {
+        // SAM merges Globals.Function.Environment.Variables with the function's own.
+        let mut vars = Map::new();
+        for source in [
+            &t["Globals"]["Function"]["Environment"]["Variables"],
+            &f["Properties"]["Environment"]["Variables"],
+        ] {
+            if let Some(m) = source.as_object() {
+                vars.extend(m.clone());
+            }
+        }
+        let got: BTreeSet<&str> = vars.keys().map(String::as_str).collect();
+        let want: BTreeSet<&str> = expected.keys().copied().collect();
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{name}: environment differs from autoscaler_aws::env::ENV_VARS; \
+             missing from the template: {missing:?}; not read by the code: {extra:?}"
+        );
+        // Each variable defaults to what the code assumes (a parameter's Default counts).
+        for (var, value) in &vars {
+            let default = possible_values(&t, value, &format!("{name}.{var}"))[0].clone();
+            assert_eq!(
+                default,
+                expected[var.as_str()],
+                "{name}: {var} defaults to {default:?} in the template but {:?} in env.rs",
+                expected[var.as_str()]
+            );
+        }
+    }
+}
+
+#[test]
+fn functions_are_built_from_their_own_binaries() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        let binary = f["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: Metadata.BuildProperties.Binary"));
+        let code_uri = f["Properties"]["CodeUri"].as_str().expect("CodeUri");
+        let manifest = repo_root().join(code_uri).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("{name}: {}: {e}", manifest.display()));
+        assert!(
+            text.contains(&format!("name = \"{binary}\"")),
+            "{name}: {} defines no binary {binary:?}",
+            manifest.display()
+        );
+        assert_eq!(function_property(&t, f, "Handler"), "bootstrap", "{name}");
+        assert_eq!(
+            function_property(&t, f, "Runtime"),
+            "provided.al2023",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn scheduled_runs_are_never_retried_and_never_overlap() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        let config = function_property(&t, f, "EventInvokeConfig");
+        assert_eq!(
+            config["MaximumRetryAttempts"], "0",
+            "{name}: a failed run must not be retried by Lambda"
+        );
+        assert_eq!(
+            function_property(&t, f, "ReservedConcurrentExecutions"),
+            "1",
+            "{name}: one run at a time"
+        );
+        let timeout: u32 = function_property(&t, f, "Timeout")
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: Timeout"));
+        assert!(
+            timeout < 60,
+            "{name}: timeout {timeout} s is not shorter than a minute"
+        );
+        let logging = &f["Properties"]["LoggingConfig"];
+        assert_eq!(logging["LogFormat"], "JSON", "{name}: JSON logs");
+    }
+}
+
+/// Every IAM statement of the functions' role, with JSON-string policy documents (built with
+/// `Fn::Sub`) parsed; `Fn::If` branches are all included.
+fn role_statements(t: &Value) -> Vec<Value> {
+    fn policies(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| policies(i, out)),
+            Value::Object(m) if m.contains_key("Fn::If") => {
+                let branches = m["Fn::If"].as_array().expect("Fn::If takes a list");
+                branches[1..].iter().for_each(|b| policies(b, out));
+            }
+            Value::Object(m) if m.contains_key("Ref") => {
+                assert_eq!(m["Ref"], "AWS::NoValue");
+            }
+            Value::Object(m) => {
+                let doc = match &m["PolicyDocument"] {
+                    Value::Object(d) if d.contains_key("Fn::Sub") => {
+                        let text = d["Fn::Sub"].as_str().expect("Fn::Sub of a string");
+                        serde_json::from_str(text).unwrap_or_else(|e| {
+                            panic!("policy {} is not valid JSON: {e}", m["PolicyName"])
+                        })
+                    }
+                    d => d.clone(),
+                };
+                out.extend(doc["Statement"].as_array().expect("Statement list").clone());
+            }
+            other => panic!("unexpected policy entry {other}"),
+        }
+    }
+    let roles = resources_of_type(t, "AWS::IAM::Role");
+    assert_eq!(roles.len(), 1, "one role, shared by both functions");
+    let mut out = Vec::new();
+    policies(&roles[0].1["Properties"]["Policies"], &mut out);
+    out
+}
+
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(a) => vec![a.clone()],
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().expect("action").to_string())
+            .collect(),
+        other => panic!("Action {other}"),
+    }
+}
+
+#[test]
+fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
+    let t = template();
+    for (name, f) in functions(&t) {
+        assert_eq!(
+            f["Properties"]["Role"]["Fn::GetAtt"][0],
+            resources_of_type(&t, "AWS::IAM::Role")[0].0.as_str(),
+            "{name} uses the shared role"
+        );
+        assert!(
+            f["Properties"]["Policies"].is_null(),
+            "{name}: no extra policies"
+        );
+    }
+    let statements = role_statements(&t);
+    let granted: BTreeSet<String> = statements.iter().flat_map(actions).collect();
+    let expected: BTreeSet<String> = [
+        "tag:GetResources",
+        "dynamodb:ListTables",
+        "dynamodb:ListTagsOfResource",
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeLimits",
+        "dynamodb:UpdateTable",
+        "cloudwatch:GetMetricData",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(granted, expected);
+    for s in &statements {
+        assert_eq!(s["Effect"], "Allow");
+        assert!(
+            actions(s).iter().all(|a| !a.contains('*')),
+            "no wildcard actions: {s}"
+        );
+    }
+    // UpdateTable: by default only on tables tagged <TagKey>=on (the tag key is a parameter).
+    let updates: Vec<&Value> = statements
+        .iter()
+        .filter(|s| actions(s).contains(&"dynamodb:UpdateTable".to_string()))
+        .collect();
+    assert!(
+        updates.iter().any(|s| {
+            actions(s).len() == 1
+                && s["Condition"]["StringEquals"]["aws:ResourceTag/${TagKey}"] == "on"
+                && s["Resource"]
+                    == "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
+        }),
+        "UpdateTable should be limited to tables tagged <TagKey>=on: {updates:?}"
+    );
+    for s in updates {
+        let resource = match &s["Resource"] {
+            Value::Object(m) => m["Fn::Sub"].clone(),
+            other => other.clone(),
+        };
+        assert_eq!(
+            resource, "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*",
+            "UpdateTable stays within this account and region"
+        );
+    }
+}
