@@ -51,14 +51,40 @@ pub enum Failure {
     Other,
 }
 
-/// Classifies an SDK error by its error code.
-pub fn classify<E: ProvideErrorMetadata>(err: &E) -> Failure {
+/// Classifies an SDK error: by its modeled variant where the operation models it, else by its
+/// error code.
+pub fn classify<E: ProvideErrorMetadata>(err: &E, modeled: Option<Failure>) -> Failure {
+    if let Some(kind) = modeled {
+        return kind;
+    }
     match err.code() {
         Some("ResourceNotFoundException") => Failure::NotFound,
         Some("ResourceInUseException") => Failure::InUse,
         Some("LimitExceededException") => Failure::LimitExceeded,
         _ => Failure::Other,
     }
+}
+
+fn describe_failure(
+    e: &aws_sdk_dynamodb::operation::describe_table::DescribeTableError,
+) -> Failure {
+    let modeled = e
+        .is_resource_not_found_exception()
+        .then_some(Failure::NotFound);
+    classify(e, modeled)
+}
+
+fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableError) -> Failure {
+    let modeled = if e.is_resource_not_found_exception() {
+        Some(Failure::NotFound)
+    } else if e.is_resource_in_use_exception() {
+        Some(Failure::InUse)
+    } else if e.is_limit_exceeded_exception() {
+        Some(Failure::LimitExceeded)
+    } else {
+        None
+    };
+    classify(e, modeled)
 }
 
 fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> BoxError {
@@ -143,7 +169,9 @@ async fn discover_by_listing(clients: &Clients, key: &str) -> Result<Vec<TaggedT
                 Some(arn) => arn.to_owned(),
                 None => continue,
             },
-            Err(e) if e.as_service_error().map(classify) == Some(Failure::NotFound) => continue,
+            Err(e) if e.as_service_error().map(describe_failure) == Some(Failure::NotFound) => {
+                continue;
+            }
             Err(e) => {
                 return Err(Error::Discover {
                     operation: "dynamodb:DescribeTable",
@@ -197,7 +225,9 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription,
         .send()
         .await
         .map_err(|e| {
-            let kind = e.as_service_error().map_or(Failure::Other, classify);
+            let kind = e
+                .as_service_error()
+                .map_or(Failure::Other, describe_failure);
             (
                 kind,
                 Error::Aws {
@@ -477,7 +507,7 @@ pub async fn update_table(
         }
     }
     request.send().await.map(|_| ()).map_err(|e| {
-        let kind = e.as_service_error().map_or(Failure::Other, classify);
+        let kind = e.as_service_error().map_or(Failure::Other, update_failure);
         (
             kind,
             Error::Aws {

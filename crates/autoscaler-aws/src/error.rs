@@ -66,7 +66,38 @@ pub enum Error {
     },
 }
 
-/// The full error chain on one line, for reports and logs.
+/// The full error chain on one line (`outer: cause: root cause`), for reports and logs. A cause
+/// whose text the previous one already contains is not repeated.
 pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(err).to_string()
+    let mut out = err.to_string();
+    let mut last = out.clone();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !text.is_empty() && !last.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
+        source = e.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_joins_causes_without_repeats() {
+        let e = Error::Aws {
+            table: "orders".into(),
+            operation: "UpdateTable",
+            source: Box::new(std::io::Error::other("connection reset")),
+        };
+        assert_eq!(
+            chain(&e),
+            "table orders: UpdateTable failed: connection reset"
+        );
+    }
 }
