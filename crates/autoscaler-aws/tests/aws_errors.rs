@@ -2,6 +2,8 @@
 //! clients whose responses are scripted. Each test checks that the failing table is reported
 //! with a clear cause, that no wrong scaling action follows, and that other tables still scale.
 
+#![allow(clippy::unwrap_used)] // test helpers may panic: a panic is a failed test
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

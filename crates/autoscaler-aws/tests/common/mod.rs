@@ -35,12 +35,14 @@ fn start_moto() -> String {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    // A watchdog shell stops moto when this test process ends.
+    // A watchdog shell stops moto when this test process ends; it is never waited for, on
+    // purpose: it outlives the tests and exits on its own.
     let script = format!(
         "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m",
         moto.display(),
         std::process::id()
     );
+    #[allow(clippy::zombie_processes)]
     Command::new("bash")
         .arg("-c")
         .arg(script)
@@ -119,6 +121,7 @@ pub async fn table(
 
 /// Writes `minutes` one-minute datapoints ending at the last complete minute before `now`,
 /// each with `consumed_per_sec * 60` consumed units and `throttled` events.
+#[allow(clippy::too_many_arguments)] // reads better at the call sites than a builder
 pub async fn seed(
     c: &Clients,
     table: &str,
