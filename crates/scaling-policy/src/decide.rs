@@ -3,8 +3,9 @@
 //!
 //! **Demand** in a minute is consumed plus throttled units (consumed alone is capped by what was
 //! provisioned, so it hides demand exactly when it matters), divided by 60 to get units/s. A
-//! minute whose consumed datapoint is missing is unknown; a missing throttle datapoint next to a
-//! consumed one means no throttling (CloudWatch publishes throttle events only when they happen).
+//! minute whose consumed datapoint is missing is unknown (though throttle events it reports still
+//! count as demand: a lower bound); a missing throttle datapoint next to a consumed one means no
+//! throttling (CloudWatch publishes throttle events only when they happen).
 //!
 //! **Scale-up** looks at the last `up_window_minutes` complete minutes that started after the
 //! last increase. It fires when any request was throttled or when peak demand reaches
@@ -167,11 +168,18 @@ impl Window {
             throttle_events: 0.0,
         };
         for (_, m) in usage.window(now, minutes, not_before) {
+            let throttled = m.throttled.unwrap_or(0.0).max(0.0);
             if !counts(&m) {
+                // Not a known minute, but throttle events it does report are refused demand:
+                // a lower bound that must not be dropped (missing consumed is not zero demand).
+                if throttled > 0.0 {
+                    let demand = throttled / 60.0;
+                    w.throttle_events += throttled;
+                    w.peak_demand = Some(w.peak_demand.map_or(demand, |p: f64| p.max(demand)));
+                }
                 continue;
             }
             let consumed = m.consumed.unwrap_or(0.0).max(0.0) / 60.0;
-            let throttled = m.throttled.unwrap_or(0.0).max(0.0);
             let demand = consumed + throttled / 60.0;
             w.known += 1;
             w.throttle_events += throttled;
@@ -201,7 +209,7 @@ impl Window {
     }
 }
 
-/// Smallest whole number of units >= `x`, ignoring float noise (70 / 0.7 is 100, not 101).
+/// Smallest whole number of units >= `x`, ignoring float noise (84 / 0.7 is 120, not 121).
 fn ceil_units(x: f64) -> u64 {
     if x.is_finite() && x > 0.0 {
         (x - 1e-9).ceil().max(0.0) as u64

@@ -1,0 +1,372 @@
+//! Example tests for the scale-up rule, one per rule, with the exact decision and numbers.
+//!
+//! Unless a test says otherwise: target 70%, trigger 80%, a 5-minute window, bounds 1..=40000,
+//! and `now` is 12:00:30, so the window is 11:55 to 11:59 (the minute in progress is ignored).
+
+mod common;
+
+use common::*;
+use scaling_policy::{Action, DimensionState, Minute, Numbers, Reason, Settings, Usage};
+
+/// The numbers every scale-up decision carries, before the data-specific fields.
+fn base_numbers(s: &Settings) -> Numbers {
+    Numbers {
+        window_minutes: s.up_window_minutes,
+        known_minutes: 0,
+        peak_demand: None,
+        peak_consumed: None,
+        throttle_events: 0.0,
+        utilisation: None,
+        target: s.target,
+        trigger: s.scale_up_trigger,
+        min: s.read.min,
+        max: s.read.max,
+        wanted: None,
+        next_decrease_at: None,
+    }
+}
+
+#[test]
+fn up_fires_exactly_at_trigger_and_raises_to_peak_over_target() {
+    let s = defaults();
+    let now = noon();
+    // Peak 80 units/s = 80% of 100: exactly the trigger.
+    let u = usage_before(
+        now,
+        vec![ups(10.0), ups(20.0), ups(80.0), ups(30.0), ups(40.0)],
+    );
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!((d.from, d.to), (100, 115), "ceil(80 / 0.7) = ceil(114.29)");
+    assert_eq!(d.action, Action::Increase);
+    assert_eq!(d.reason, Reason::AboveTrigger);
+    assert_eq!(
+        d.numbers,
+        Numbers {
+            known_minutes: 5,
+            peak_demand: Some(80.0),
+            peak_consumed: Some(80.0),
+            utilisation: Some(0.8),
+            wanted: Some(115),
+            ..base_numbers(&s)
+        }
+    );
+}
+
+#[test]
+fn up_fires_above_trigger() {
+    let s = defaults();
+    let now = noon();
+    let u = usage_before(now, vec![ups(95.0), ups(90.0)]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (136, Action::Increase, Reason::AboveTrigger)
+    );
+    assert_eq!(d.numbers.wanted, Some(136), "ceil(95 / 0.7) = ceil(135.71)");
+    assert_eq!(d.numbers.peak_demand, Some(95.0));
+    assert_eq!(d.numbers.known_minutes, 2);
+}
+
+#[test]
+fn up_keeps_below_trigger() {
+    let s = defaults();
+    let now = noon();
+    // 79 units/s on 100: above the target, below the 80% trigger.
+    let u = usage_before(now, steady(79.0, 5));
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!((d.from, d.to), (100, 100));
+    assert_eq!(d.action, Action::Keep);
+    assert_eq!(d.reason, Reason::BelowTrigger);
+    assert_eq!(
+        d.numbers,
+        Numbers {
+            known_minutes: 5,
+            peak_demand: Some(79.0),
+            peak_consumed: Some(79.0),
+            utilisation: Some(0.79),
+            wanted: Some(113),
+            ..base_numbers(&s)
+        }
+    );
+}
+
+#[test]
+fn up_raises_at_least_one_unit() {
+    // Throttling with demand well below capacity (a hot key, say): demand / target asks for
+    // less than is provisioned, yet the rule adds one unit.
+    let s = defaults();
+    let now = noon();
+    let u = usage_before(now, vec![ups(30.0), ups_throttled(30.0, 1.0)]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!((d.from, d.to), (100, 101));
+    assert_eq!(d.action, Action::Increase);
+    assert_eq!(d.reason, Reason::Throttled);
+    assert_eq!(d.numbers.wanted, Some(45), "ceil(31 / 0.7) = ceil(44.29)");
+    assert_eq!(d.numbers.throttle_events, 60.0);
+}
+
+#[test]
+fn up_throttle_events_at_modest_consumption_raise_with_demand_consumed_plus_throttled() {
+    let s = defaults();
+    let now = noon();
+    // Consumed 50 units/s on 100 (50%, far below the trigger) but 40 units/s were refused.
+    let u = usage_before(
+        now,
+        vec![
+            ups(50.0),
+            ups(50.0),
+            ups_throttled(50.0, 40.0),
+            ups(50.0),
+            ups(50.0),
+        ],
+    );
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.from, d.to),
+        (100, 129),
+        "ceil((50 + 40) / 0.7) = ceil(128.57)"
+    );
+    assert_eq!(d.action, Action::Increase);
+    assert_eq!(d.reason, Reason::Throttled);
+    assert_eq!(
+        d.numbers,
+        Numbers {
+            known_minutes: 5,
+            peak_demand: Some(90.0),
+            peak_consumed: Some(50.0),
+            throttle_events: 2_400.0,
+            utilisation: Some(0.9),
+            wanted: Some(129),
+            ..base_numbers(&s)
+        }
+    );
+}
+
+#[test]
+fn up_counts_a_minute_that_has_only_throttle_events() {
+    // The consumed datapoint is not published yet, the throttle one is: a lower bound of demand.
+    let s = defaults();
+    let now = noon();
+    let only_throttled = Minute {
+        consumed: None,
+        throttled: Some(600.0),
+    };
+    let u = usage_before(now, vec![Minute::GAP, Minute::GAP, only_throttled]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (101, Action::Increase, Reason::Throttled)
+    );
+    assert_eq!(d.numbers.known_minutes, 1);
+    assert_eq!(d.numbers.peak_demand, Some(10.0));
+    assert_eq!(d.numbers.peak_consumed, Some(0.0));
+}
+
+#[test]
+fn up_never_above_max() {
+    let s = bounded(1, 120);
+    let now = noon();
+    let u = usage_before(now, steady(90.0, 5));
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.from, d.to),
+        (100, 120),
+        "ceil(90 / 0.7) = 129, capped at 120"
+    );
+    assert_eq!(d.action, Action::Increase);
+    assert_eq!(d.reason, Reason::AboveTrigger);
+    assert_eq!(d.numbers.wanted, Some(120));
+    assert_eq!(d.numbers.max, 120);
+}
+
+#[test]
+fn up_at_max_keeps_with_reason_at_max() {
+    let s = bounded(1, 120);
+    let now = noon();
+    let u = usage_before(now, vec![ups(110.0), ups_throttled(120.0, 30.0)]);
+    let d = up(&s, &state(120), &u, now);
+    assert_eq!((d.from, d.to), (120, 120));
+    assert_eq!(d.action, Action::Keep);
+    assert_eq!(d.reason, Reason::AtMax);
+    assert_eq!(d.numbers.wanted, Some(120));
+    assert_eq!(d.numbers.peak_demand, Some(150.0));
+}
+
+#[test]
+fn up_above_max_never_lowers() {
+    // Someone set 150 by hand with max 120: scale-up wants more but must not lower (that is
+    // scale-down's job, under the quota).
+    let s = bounded(1, 120);
+    let now = noon();
+    let u = usage_before(now, steady(140.0, 5));
+    let d = up(&s, &state(150), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (150, Action::Keep, Reason::AtMax)
+    );
+    let quiet = usage_before(now, steady(1.0, 5));
+    let d = up(&s, &state(150), &quiet, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (150, Action::Keep, Reason::BelowTrigger)
+    );
+}
+
+#[test]
+fn up_below_min_raises_to_min_without_data() {
+    let s = bounded(10, 1_000);
+    let now = noon();
+    for u in [Usage::empty(now), usage_before(now, vec![Minute::GAP; 5])] {
+        let d = up(&s, &state(5), &u, now);
+        assert_eq!((d.from, d.to), (5, 10));
+        assert_eq!(d.action, Action::Increase);
+        assert_eq!(d.reason, Reason::BelowMin);
+        assert_eq!(
+            d.numbers,
+            Numbers {
+                min: 10,
+                max: 1_000,
+                wanted: Some(10),
+                ..base_numbers(&s)
+            }
+        );
+    }
+}
+
+#[test]
+fn up_below_min_raises_to_min_with_data() {
+    let s = bounded(10, 1_000);
+    let now = noon();
+    // 1 unit/s on 5 provisioned: 20%, below the trigger.
+    let u = usage_before(now, steady(1.0, 5));
+    let d = up(&s, &state(5), &u, now);
+    assert_eq!((d.from, d.to), (5, 10));
+    assert_eq!(d.action, Action::Increase);
+    assert_eq!(d.reason, Reason::BelowMin);
+    assert_eq!(
+        d.numbers.wanted,
+        Some(10),
+        "ceil(1 / 0.7) = 2, raised to min"
+    );
+    assert_eq!(d.numbers.utilisation, Some(0.2));
+    // Demand above the trigger and above min: demand / target wins.
+    let u = usage_before(now, steady(20.0, 5));
+    let d = up(&s, &state(5), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (29, Action::Increase, Reason::AboveTrigger)
+    );
+}
+
+#[test]
+fn up_without_data_keeps_with_reason_no_data() {
+    let s = defaults();
+    let now = noon();
+    let cases = [
+        ("no series", Usage::empty(now)),
+        ("only gaps", usage_before(now, vec![Minute::GAP; 5])),
+        (
+            "only the minute in progress",
+            Usage {
+                start: now.floor_minute(),
+                minutes: vec![ups(500.0)],
+            },
+        ),
+        (
+            "only minutes older than the window",
+            Usage {
+                start: now.floor_minute().plus_secs(-60 * 10),
+                minutes: steady(500.0, 5),
+            },
+        ),
+    ];
+    for (what, u) in cases {
+        let d = up(&s, &state(100), &u, now);
+        assert_eq!(
+            (d.to, d.action, d.reason),
+            (100, Action::Keep, Reason::NoData),
+            "{what}"
+        );
+        assert_eq!(d.numbers, base_numbers(&s), "{what}");
+    }
+}
+
+#[test]
+fn up_ignores_minutes_before_last_increase() {
+    let s = defaults();
+    let now = noon(); // 12:00:30; window 11:55..=11:59
+    // 200 units/s until 11:57, then 10 units/s.
+    let u = usage_before(
+        now,
+        vec![ups(200.0), ups(200.0), ups(200.0), ups(10.0), ups(10.0)],
+    );
+    let without = up(&s, &state(100), &u, now);
+    assert_eq!((without.to, without.reason), (286, Reason::AboveTrigger));
+    // Raised at 11:57:10: the 11:57 minute (which holds the increase) and earlier are ignored.
+    let raised = DimensionState {
+        last_increase: Some(at(11 * 3600 + 57 * 60 + 10)),
+        ..state(100)
+    };
+    let d = up(&s, &raised, &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (100, Action::Keep, Reason::BelowTrigger)
+    );
+    assert_eq!(d.numbers.known_minutes, 2);
+    assert_eq!(d.numbers.peak_demand, Some(10.0));
+    // Raised at 11:59:40: nothing in the window is after it.
+    let just_raised = DimensionState {
+        last_increase: Some(at(11 * 3600 + 59 * 60 + 40)),
+        ..state(100)
+    };
+    let d = up(&s, &just_raised, &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (100, Action::Keep, Reason::NoData)
+    );
+}
+
+#[test]
+fn up_70_over_0_7_is_100_not_101() {
+    let s = defaults();
+    let now = noon();
+    let u = usage_before(now, steady(70.0, 5));
+    let d = up(&s, &state(80), &u, now);
+    assert_eq!((d.from, d.to), (80, 100));
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Increase, Reason::AboveTrigger)
+    );
+    assert_eq!(d.numbers.wanted, Some(100));
+    // 70 / 0.7 happens to round to exactly 100.0 in binary floating point; these do not, and
+    // a plain `ceil` would ask for one unit too many.
+    for (demand, provisioned, exact) in [(21.0, 20, 30), (42.0, 50, 60), (84.0, 100, 120)] {
+        let quotient: f64 = demand / 0.7;
+        assert_eq!(
+            quotient.ceil(),
+            (exact + 1) as f64,
+            "the float noise at {demand}"
+        );
+        let u = usage_before(now, steady(demand, 5));
+        let d = up(&s, &state(provisioned), &u, now);
+        assert_eq!(
+            (d.to, d.reason),
+            (exact, Reason::AboveTrigger),
+            "{demand} / 0.7"
+        );
+    }
+}
+
+#[test]
+fn up_window_is_the_last_up_window_minutes() {
+    // With a 2-minute window, a spike three minutes ago no longer counts.
+    let s = Settings {
+        up_window_minutes: 2,
+        ..defaults()
+    };
+    let now = noon();
+    let u = usage_before(now, vec![ups(500.0), ups(10.0), ups(10.0)]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!((d.to, d.reason), (100, Reason::BelowTrigger));
+    assert_eq!((d.numbers.window_minutes, d.numbers.known_minutes), (2, 2));
+}
