@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests: crafted traces and scripted policies.
+#![allow(dead_code)]
+
+use capacity_sim::{ModelParams, Policy, Trace, View};
+use scaling_policy::Timestamp;
+
+/// 2024-01-01T00:00:00Z, a Monday.
+pub const DAY0: i64 = 1_704_067_200;
+
+/// A trace of per-minute demand (units/s) starting `offset_secs` after 2024-01-01 00:00 UTC.
+pub fn trace(offset_secs: i64, demand: Vec<Option<f64>>) -> Trace {
+    Trace {
+        name: "crafted".into(),
+        start: Timestamp::from_unix(DAY0 + offset_secs),
+        demand,
+        step_minutes: 1,
+        scale: 1.0,
+    }
+}
+
+/// `minutes` minutes of constant demand.
+pub fn flat(offset_secs: i64, rate: f64, minutes: usize) -> Trace {
+    trace(offset_secs, vec![Some(rate); minutes])
+}
+
+/// Parameters for readable tests: the given delays, no warm-up, a fixed initial capacity.
+pub fn params(publish_delay: u32, update_delay: u32, initial: u64) -> ModelParams {
+    ModelParams {
+        publish_delay,
+        update_delay,
+        warmup_minutes: 0,
+        initial_capacity: Some(initial),
+        ..ModelParams::default()
+    }
+}
+
+/// A policy driven by a closure.
+pub struct Scripted<F: FnMut(&View<'_>) -> Option<u64>>(pub F);
+
+impl<F: FnMut(&View<'_>) -> Option<u64>> Policy for Scripted<F> {
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+
+    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+        (self.0)(view)
+    }
+}
+
+/// A policy that never changes anything.
+pub fn idle() -> Scripted<impl FnMut(&View<'_>) -> Option<u64>> {
+    Scripted(|_: &View<'_>| None)
+}
+
+/// Minutes where the capacity in force changed, with the new value.
+pub fn changes(provisioned: &[u64]) -> Vec<(usize, u64)> {
+    provisioned
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[0] != w[1])
+        .map(|(i, w)| (i + 1, w[1]))
+        .collect()
+}

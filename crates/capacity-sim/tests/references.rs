@@ -1,0 +1,133 @@
+//! The reference points: ideal <= clairvoyant <= every run that never throttled, and the
+//! clairvoyant schedule is one the model accepts.
+
+mod common;
+
+use capacity_sim::{ModelParams, PolicySpec, Trace, TraceOptions, evaluate, synthetic};
+use common::trace;
+
+fn crafted() -> Vec<Trace> {
+    let mut traces = Vec::new();
+    // A day of a slow sine with short spikes every 90 minutes.
+    let demand: Vec<Option<f64>> = (0..1440)
+        .map(|m| {
+            let base = 100.0 + 60.0 * (m as f64 / 1440.0 * std::f64::consts::TAU).sin();
+            Some(if m % 90 < 3 { base * 2.5 } else { base })
+        })
+        .collect();
+    traces.push(trace(0, demand));
+    // Two days of a square wave: more changes than the quota allows.
+    let demand: Vec<Option<f64>> = (0..2880)
+        .map(|m| Some(if (m / 20) % 2 == 0 { 300.0 } else { 40.0 }))
+        .collect();
+    traces.push(trace(22 * 3600, demand));
+    // Gaps and idle minutes.
+    let demand: Vec<Option<f64>> = (0..1000)
+        .map(|m| match m % 200 {
+            0..=49 => None,
+            50..=99 => Some(0.0),
+            _ => Some(50.0 + (m % 7) as f64),
+        })
+        .collect();
+    traces.push(trace(3600, demand));
+    traces
+}
+
+#[test]
+fn clairvoyant_is_no_costlier_than_any_run_that_never_throttled_and_ideal_is_below_it() {
+    let mut traces = crafted();
+    for name in synthetic::NAMES {
+        traces.push(synthetic::by_name(name, &TraceOptions::default()).unwrap());
+    }
+    let params = ModelParams::default();
+    for t in &traces {
+        let eval = evaluate(t, &params, &PolicySpec::all()).unwrap();
+        let row = |name: &str| eval.rows.iter().find(|r| r.policy == name).unwrap();
+        let clairvoyant = row("clairvoyant");
+        let ideal = row("ideal");
+        assert_eq!(clairvoyant.throttled_minutes, 0, "{}", t.name);
+        assert!(
+            ideal.cost_unit_hours <= clairvoyant.cost_unit_hours + 1e-9,
+            "{}",
+            t.name
+        );
+        for r in &eval.rows {
+            if r.throttled_minutes == 0 {
+                assert!(
+                    r.cost_unit_hours >= clairvoyant.cost_unit_hours - 1e-9 || r.policy == "ideal",
+                    "{}: {} never throttled and cost {} < clairvoyant {}",
+                    t.name,
+                    r.policy,
+                    r.cost_unit_hours,
+                    clairvoyant.cost_unit_hours
+                );
+            }
+        }
+        let replay = eval.run("clairvoyant").unwrap();
+        assert_eq!(
+            replay.refused_quota + replay.refused_in_use,
+            0,
+            "{}",
+            t.name
+        );
+        assert!(eval.notes.is_empty(), "{}: {:?}", t.name, eval.notes);
+    }
+}
+
+#[test]
+fn clairvoyant_covers_demand_every_minute_and_uses_the_quota() {
+    let t = &crafted()[1];
+    let params = ModelParams::default();
+    let eval = evaluate(t, &params, &[PolicySpec::Clairvoyant]).unwrap();
+    let run = eval.run("clairvoyant").unwrap();
+    for (i, p) in run.provisioned.iter().enumerate() {
+        assert!(*p as f64 >= t.demand_at(i), "minute {i}");
+    }
+    // A 40-minute square wave wants 72 decreases a day; the quota gives 27 at most, and the
+    // optimum spends them all (on each of the two UTC days the trace touches fully or not).
+    assert!(run.decreases <= 2 * 27 + 27);
+    assert!(run.decreases >= 27);
+}
+
+#[test]
+fn cost_vs_clairvoyant_is_a_ratio_of_dollars() {
+    let t = &crafted()[0];
+    let eval = evaluate(t, &ModelParams::default(), &PolicySpec::all()).unwrap();
+    let c = eval
+        .rows
+        .iter()
+        .find(|r| r.policy == "clairvoyant")
+        .unwrap();
+    assert!((c.cost_vs_clairvoyant - 1.0).abs() < 1e-12);
+    for r in &eval.rows {
+        assert!((r.cost_vs_clairvoyant - r.cost_usd / c.cost_usd).abs() < 1e-9);
+        if r.policy != "on-demand" {
+            assert!(
+                (r.cost_usd - r.cost_unit_hours * 0.000_13).abs() < 1e-9,
+                "{}",
+                r.policy
+            );
+        }
+    }
+    let json = serde_json::to_string(&eval.rows[0]).unwrap();
+    let mut at = 0;
+    for key in [
+        "trace",
+        "policy",
+        "cost_unit_hours",
+        "cost_usd",
+        "cost_vs_clairvoyant",
+        "throttled_pct",
+        "increases",
+        "decreases",
+        "throttled_minutes",
+    ] {
+        let found = json[at..].find(&format!("\"{key}\":")).map(|i| i + at);
+        at = found.unwrap_or_else(|| panic!("{key} missing or out of order in {json}"));
+    }
+    assert_eq!(
+        json.matches("\":").count(),
+        9,
+        "exactly the nine fields: {json}"
+    );
+}

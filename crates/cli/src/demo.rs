@@ -1,0 +1,202 @@
+//! `ddb-autoscaler demo`: the real pipeline against the local emulator, end to end.
+//!
+//! Creates a hot table (with a hot GSI), an idle table and an untagged table, writes 30 minutes
+//! of per-minute CloudWatch datapoints, runs the scale-up pipeline and then the scale-down
+//! pipeline (the exact code of the two Lambda functions), and prints the capacities before and
+//! after with the reason of every decision. It refuses to run unless `AWS_ENDPOINT_URL` points
+//! at this machine: it creates tables.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use autoscaler_aws::emulator::{SeedMinute, TableSpec, capacities, create_table, put_minutes};
+use autoscaler_aws::run::RunSummary;
+use autoscaler_aws::{Clients, Direction, RunConfig, run};
+use scaling_policy::Dimension;
+
+use crate::common::Error;
+
+const MINUTES: usize = 30;
+
+/// (table, index, read units/s, write units/s) of the seeded traffic.
+const TRAFFIC: &[(&str, Option<&str>, f64, f64)] = &[
+    ("demo-hot", None, 9.0, 7.5),
+    ("demo-hot", Some("by-customer"), 4.5, 3.8),
+    ("demo-idle", None, 3.0, 1.0),
+    ("demo-untagged", None, 9.0, 1.0),
+];
+
+fn local_endpoint() -> Result<String, Error> {
+    let url = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    let host = url
+        .strip_prefix("http://")
+        .unwrap_or_default()
+        .split([':', '/'])
+        .next()
+        .unwrap_or_default();
+    if host == "127.0.0.1" || host == "localhost" {
+        Ok(url)
+    } else {
+        Err(format!(
+            "the demo creates tables, so it only runs against a local emulator: set AWS_ENDPOINT_URL=http://127.0.0.1:PORT (scripts/demo does), not {url:?}"
+        )
+        .into())
+    }
+}
+
+/// Runs the demo and prints its report.
+pub async fn demo() -> Result<(), Error> {
+    let endpoint = local_endpoint()?;
+    let config = RunConfig::from_env()?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let clients = Clients::new(&sdk);
+    let key = config.tag_key.clone();
+    println!("emulator: {endpoint}   opt-in tag: {key}\n");
+
+    let aws =
+        |e: autoscaler_aws::error::BoxError| -> Error { autoscaler_aws::error::chain(&*e).into() };
+    let specs = [
+        (
+            "demo-hot",
+            (10, 10),
+            vec![("by-customer".to_owned(), 5, 5)],
+            "on",
+        ),
+        ("demo-idle", (100, 100), vec![], "on"),
+        ("demo-untagged", (10, 10), vec![], ""),
+    ];
+    for (name, capacity, indexes, tag) in specs {
+        let tags = if tag.is_empty() {
+            vec![]
+        } else {
+            vec![(key.clone(), tag.to_owned())]
+        };
+        create_table(
+            &clients,
+            &TableSpec {
+                name: name.to_owned(),
+                capacity: Some(capacity),
+                indexes,
+                tags,
+            },
+        )
+        .await
+        .map_err(aws)?;
+    }
+    let now = autoscaler_aws::now();
+    let start = now.floor_minute().plus_secs(-60 * MINUTES as i64);
+    for (table, index, read, write) in TRAFFIC {
+        for (dimension, per_sec) in [(Dimension::Read, read), (Dimension::Write, write)] {
+            let minutes = vec![
+                SeedMinute {
+                    consumed: per_sec * 60.0,
+                    throttled: 0.0,
+                };
+                MINUTES
+            ];
+            put_minutes(&clients, table, *index, dimension, start, &minutes)
+                .await
+                .map_err(aws)?;
+        }
+    }
+    println!(
+        "created demo-hot (10/10, GSI by-customer 5/5), demo-idle (100/100), demo-untagged (10/10)\nwrote {MINUTES} minutes of consumed-capacity datapoints per table and GSI\n"
+    );
+
+    let tables = ["demo-hot", "demo-idle", "demo-untagged"];
+    let before = snapshot(&clients, &tables).await?;
+    let up = run(&clients, &config, Direction::Up, now)
+        .await
+        .map_err(|e| autoscaler_aws::error::chain(&e))?;
+    let after_up = snapshot(&clients, &tables).await?;
+    let down = run(&clients, &config, Direction::Down, now)
+        .await
+        .map_err(|e| autoscaler_aws::error::chain(&e))?;
+    let after_down = snapshot(&clients, &tables).await?;
+    print!("{}", report(&before, &after_up, &after_down, &up, &down));
+    for (name, s) in [("scale-up", &up), ("scale-down", &down)] {
+        println!(
+            "{name}: {} tables seen, {} managed, {} changed, {} skipped, {} failed",
+            s.tables_seen,
+            s.tables_managed,
+            s.tables_changed,
+            s.skipped.len(),
+            s.failed.len()
+        );
+    }
+    Ok(())
+}
+
+type Key = (String, String, Dimension);
+
+async fn snapshot(clients: &Clients, tables: &[&str]) -> Result<BTreeMap<Key, u64>, Error> {
+    let mut out = BTreeMap::new();
+    for t in tables {
+        let caps = capacities(clients, t)
+            .await
+            .map_err(|e| autoscaler_aws::error::chain(&*e))?;
+        for (index, read, write) in caps {
+            let index = index.unwrap_or_else(|| "-".to_owned());
+            out.insert(((*t).to_owned(), index.clone(), Dimension::Read), read);
+            out.insert(((*t).to_owned(), index, Dimension::Write), write);
+        }
+    }
+    Ok(out)
+}
+
+fn reason(summary: &RunSummary, key: &Key) -> String {
+    let Some(t) = summary.table(&key.0) else {
+        return "not opted in (no tag)".to_owned();
+    };
+    let found = t
+        .decisions
+        .iter()
+        .find(|d| d.index.as_deref().unwrap_or("-") == key.1 && d.decision.dimension == key.2);
+    match (found, &t.outcome) {
+        (Some(d), _) => serde_json::to_value(d.decision.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        (None, autoscaler_aws::Outcome::Skipped { reason }) => reason.clone(),
+        (None, autoscaler_aws::Outcome::Failed { error }) => error.clone(),
+        (None, _) => String::new(),
+    }
+}
+
+fn report(
+    before: &BTreeMap<Key, u64>,
+    after_up: &BTreeMap<Key, u64>,
+    after_down: &BTreeMap<Key, u64>,
+    up: &RunSummary,
+    down: &RunSummary,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:<12} {:<5} {:>6} {:>9} {:>10}  {:<22} scale-down reason",
+        "table", "index", "dim", "before", "after-up", "after-down", "scale-up reason",
+    );
+    for (key, b) in before {
+        let traffic = TRAFFIC
+            .iter()
+            .find(|(t, i, _, _)| *t == key.0 && i.unwrap_or("-") == key.1)
+            .map(|(_, _, r, w)| if key.2 == Dimension::Read { *r } else { *w });
+        let _ = writeln!(
+            out,
+            "{:<14} {:<12} {:<5} {:>6} {:>9} {:>10}  {:<22} {}{}",
+            key.0,
+            key.1,
+            key.2.as_str(),
+            b,
+            after_up.get(key).copied().unwrap_or_default(),
+            after_down.get(key).copied().unwrap_or_default(),
+            reason(up, key),
+            reason(down, key),
+            traffic
+                .map(|t| format!("  (traffic {t} units/s)"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = writeln!(out);
+    out
+}

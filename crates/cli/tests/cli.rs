@@ -1,0 +1,135 @@
+//! The `ddb-autoscaler` binary end to end on small traces written by the tests.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ddb-autoscaler"))
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("ddb-autoscaler-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Three hours of 5-minute counts with a spike.
+fn small_csv() -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..36 {
+        let v = if (20..23).contains(&i) {
+            900
+        } else {
+            100 + (i % 4) * 10
+        };
+        s += &format!("2024-03-01 {:02}:{:02}:00,{v}\n", i * 5 / 60, i * 5 % 60);
+    }
+    s
+}
+
+#[test]
+fn simulate_prints_json_rows_with_the_documented_fields() {
+    let dir = scratch("simulate");
+    let csv = dir.join("small.csv");
+    std::fs::write(&csv, small_csv()).expect("write");
+    let out = bin()
+        .args(["simulate", "--trace"])
+        .arg(&csv)
+        .args(["--policy", "ours", "--policy", "clairvoyant", "--json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["policy"], "ours");
+    assert_eq!(rows[0]["trace"], "small.csv");
+    assert_eq!(rows[1]["cost_vs_clairvoyant"], 1.0);
+    for key in [
+        "cost_unit_hours",
+        "cost_usd",
+        "throttled_pct",
+        "increases",
+        "decreases",
+        "throttled_minutes",
+    ] {
+        assert!(rows[0][key].is_number(), "{key}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_writes_the_table_json_and_a_readable_png_per_trace() {
+    let dir = scratch("bench");
+    std::fs::create_dir_all(dir.join("traces/sub")).expect("mkdir");
+    std::fs::write(dir.join("traces/sub/a.csv"), small_csv()).expect("write");
+    std::fs::write(dir.join("traces/b.csv"), small_csv()).expect("write");
+    std::fs::write(dir.join("traces/notes.txt"), "not a trace").expect("write");
+    let out = bin()
+        .arg("bench")
+        .arg("--traces")
+        .arg(dir.join("traces"))
+        .arg("--json")
+        .arg(dir.join("bench.json"))
+        .arg("--plots")
+        .arg(dir.join("plots"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("| b.csv") && table.contains("| sub/a.csv"),
+        "{table}"
+    );
+    assert!(table.contains("x clairvoyant") && table.contains("aws-target-tracking"));
+    let rows: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).expect("json file"))
+            .expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(2 * 9));
+    for png in ["b.png", "sub__a.png"] {
+        let bytes = std::fs::read(dir.join("plots").join(png)).expect(png);
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{png} is a PNG");
+        assert!(bytes.len() > 10_000, "{png} has content");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn malformed_traces_are_reported_with_file_and_line() {
+    let dir = scratch("malformed");
+    let csv = dir.join("bad.csv");
+    std::fs::write(
+        &csv,
+        "timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:01:00,x\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["simulate", "--trace"])
+        .arg(&csv)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.csv:3") && err.contains("not a number"),
+        "{err}"
+    );
+    let out = bin()
+        .args(["simulate", "--trace", "synthetic:step", "--policy", "nope"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no policy \"nope\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
