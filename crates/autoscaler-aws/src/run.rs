@@ -318,7 +318,10 @@ pub async fn run(
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
     tracing::info!(
-        direction = ?direction,
+        direction = match direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        },
         tables_seen = summary.tables_seen,
         tables_managed = summary.tables_managed,
         tables_changed = summary.tables_changed,
@@ -470,18 +473,25 @@ fn decide(
     decided
 }
 
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::On => "on",
+        Mode::DryRun => "dry-run",
+    }
+}
+
 fn log_decisions(table: &str, mode: Mode, applied: &str, decisions: &[TargetDecision]) {
     for d in decisions {
         let n = &d.decision.numbers;
         tracing::info!(
             table,
             index = d.index.as_deref().unwrap_or(""),
-            mode = ?mode,
+            mode = mode_name(mode),
             dimension = %d.decision.dimension,
             from = d.decision.from,
             to = d.decision.to,
-            action = ?d.decision.action,
-            reason = ?d.decision.reason,
+            action = d.decision.action.as_str(),
+            reason = d.decision.reason.as_str(),
             applied,
             peak_demand = n.peak_demand.unwrap_or(-1.0),
             utilisation = n.utilisation.unwrap_or(-1.0),

@@ -153,10 +153,7 @@ fn reason(summary: &RunSummary, key: &Key) -> String {
         .iter()
         .find(|d| d.index.as_deref().unwrap_or("-") == key.1 && d.decision.dimension == key.2);
     match (found, &t.outcome) {
-        (Some(d), _) => serde_json::to_value(d.decision.reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        (Some(d), _) => d.decision.reason.as_str().to_owned(),
         (None, autoscaler_aws::Outcome::Skipped { reason }) => reason.clone(),
         (None, autoscaler_aws::Outcome::Failed { error }) => error.clone(),
         (None, _) => String::new(),

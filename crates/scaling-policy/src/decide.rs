@@ -122,6 +122,39 @@ pub struct Decision {
     pub numbers: Numbers,
 }
 
+impl Action {
+    /// The name used in JSON and logs: `keep`, `increase`, `decrease`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Keep => "keep",
+            Action::Increase => "increase",
+            Action::Decrease => "decrease",
+        }
+    }
+}
+
+impl Reason {
+    /// The name used in JSON and logs, e.g. `above_trigger`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Throttled => "throttled",
+            Reason::AboveTrigger => "above_trigger",
+            Reason::BelowMin => "below_min",
+            Reason::Overprovisioned => "overprovisioned",
+            Reason::AboveMax => "above_max",
+            Reason::RidesAlong => "rides_along",
+            Reason::NoData => "no_data",
+            Reason::InsufficientData => "insufficient_data",
+            Reason::BelowTrigger => "below_trigger",
+            Reason::AtMax => "at_max",
+            Reason::NoSaving => "no_saving",
+            Reason::SavingTooSmall => "saving_too_small",
+            Reason::Cooldown => "cooldown",
+            Reason::QuotaExhausted => "quota_exhausted",
+        }
+    }
+}
+
 impl Decision {
     /// Whether the decision changes capacity.
     pub fn changes(&self) -> bool {
@@ -365,4 +398,35 @@ pub fn scale_down_pair(
         }
     }
     pair.map(|c| c.decision)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_names_match_the_json_names() {
+        let reasons = [
+            Reason::Throttled,
+            Reason::AboveTrigger,
+            Reason::BelowMin,
+            Reason::Overprovisioned,
+            Reason::AboveMax,
+            Reason::RidesAlong,
+            Reason::NoData,
+            Reason::InsufficientData,
+            Reason::BelowTrigger,
+            Reason::AtMax,
+            Reason::NoSaving,
+            Reason::SavingTooSmall,
+            Reason::Cooldown,
+            Reason::QuotaExhausted,
+        ];
+        for r in reasons {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        for a in [Action::Keep, Action::Increase, Action::Decrease] {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+    }
 }
