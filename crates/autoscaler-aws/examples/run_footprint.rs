@@ -61,8 +61,14 @@ async fn main() {
         }
         return;
     }
-    assert_eq!(args.first().map(String::as_str), Some("seed"), "usage: seed N | run");
-    let n: usize = args.get(1).map_or(50, |a| a.parse().expect("number of tables"));
+    assert_eq!(
+        args.first().map(String::as_str),
+        Some("seed"),
+        "usage: seed N | run"
+    );
+    let n: usize = args
+        .get(1)
+        .map_or(50, |a| a.parse().expect("number of tables"));
     let start = now.floor_minute().plus_secs(-30 * 60);
     for i in 0..n {
         let name = format!("footprint-{i:04}");

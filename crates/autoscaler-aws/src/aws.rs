@@ -429,7 +429,6 @@ async fn fetch_batch(
             }
         }
     }
-    let _ = end;
     Ok(batch.iter().cloned().zip(usages).collect())
 }
 

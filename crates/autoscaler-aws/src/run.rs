@@ -156,7 +156,6 @@ impl RunSummary {
 
 /// A managed table ready for decisions.
 struct Prepared {
-    tagged: TaggedTable,
     mode: Mode,
     description: TableDescription,
     /// Settings per target, in the order of `description.targets`.
@@ -388,7 +387,6 @@ fn prepare(
         settings.push(s);
     }
     Ok(Prepared {
-        tagged: table,
         mode,
         description,
         settings,
@@ -419,7 +417,6 @@ fn decide(
         changes: Vec::new(),
         error: None,
     };
-    let _ = &p.tagged;
     for (target, settings) in p.description.targets.iter().zip(&p.settings) {
         let series = |dimension| {
             let key = SeriesKey {
