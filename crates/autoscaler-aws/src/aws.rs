@@ -433,16 +433,27 @@ async fn fetch_batch(
 }
 
 fn query(id: &str, key: &SeriesKey, metric_name: &str) -> MetricDataQuery {
+    metric_query(id, &key.table, key.index.as_deref(), metric_name, "Sum", 60)
+}
+
+fn metric_query(
+    id: &str,
+    table: &str,
+    index: Option<&str>,
+    metric_name: &str,
+    stat: &str,
+    period: i32,
+) -> MetricDataQuery {
     let mut metric = Metric::builder()
         .namespace("AWS/DynamoDB")
         .metric_name(metric_name)
         .dimensions(
             CwDimension::builder()
                 .name("TableName")
-                .value(&key.table)
+                .value(table)
                 .build(),
         );
-    if let Some(index) = &key.index {
+    if let Some(index) = index {
         metric = metric.dimensions(
             CwDimension::builder()
                 .name("GlobalSecondaryIndexName")
@@ -455,12 +466,110 @@ fn query(id: &str, key: &SeriesKey, metric_name: &str) -> MetricDataQuery {
         .metric_stat(
             MetricStat::builder()
                 .metric(metric.build())
-                .period(60)
-                .stat("Sum")
+                .period(period)
+                .stat(stat)
                 .build(),
         )
         .return_data(true)
         .build()
+}
+
+/// The most datapoints one `GetMetricData` request returns (CloudWatch's limit).
+pub const MAX_DATAPOINTS_PER_CALL: usize = 100_800;
+
+/// One `AWS/DynamoDB` series of a table or GSI, for history queries ([`fetch_history`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MetricKey {
+    /// Table name.
+    pub table: String,
+    /// GSI name, if any.
+    pub index: Option<String>,
+    /// Metric name, e.g. `ConsumedReadCapacityUnits` or `ProvisionedWriteCapacityUnits`.
+    pub metric: String,
+    /// Statistic: `Sum`, `Average`, `Maximum`...
+    pub stat: String,
+}
+
+/// The datapoints of every key over `[start, end)` at `period` seconds, one `GetMetricData`
+/// request (its pages followed): per key, in the order of `keys`, the (period start, value)
+/// pairs CloudWatch has, oldest first. A period without data is simply absent.
+///
+/// At most [`MAX_QUERIES_PER_CALL`] keys. The caller keeps
+/// `keys.len() * (end - start) / period` within [`MAX_DATAPOINTS_PER_CALL`] and picks a period
+/// CloudWatch still keeps at the age of `start` (60 s for data up to 15 days old, 300 s up to 63
+/// days, 3600 s beyond), aligned to it.
+pub async fn fetch_history(
+    clients: &Clients,
+    keys: &[MetricKey],
+    start: Timestamp,
+    end: Timestamp,
+    period: i32,
+) -> Result<Vec<Vec<(Timestamp, f64)>>, Error> {
+    if keys.len() > MAX_QUERIES_PER_CALL {
+        return Err(Error::Metrics(
+            format!(
+                "{} metric queries in one GetMetricData call (at most {MAX_QUERIES_PER_CALL})",
+                keys.len()
+            )
+            .into(),
+        ));
+    }
+    let mut request = clients
+        .cloudwatch
+        .get_metric_data()
+        .start_time(aws_smithy_types::DateTime::from_secs(start.unix()))
+        .end_time(aws_smithy_types::DateTime::from_secs(end.unix()))
+        .scan_by(aws_sdk_cloudwatch::types::ScanBy::TimestampAscending);
+    for (i, key) in keys.iter().enumerate() {
+        request = request.metric_data_queries(metric_query(
+            &format!("m{i}"),
+            &key.table,
+            key.index.as_deref(),
+            &key.metric,
+            &key.stat,
+            period,
+        ));
+    }
+    let mut series: Vec<Vec<(Timestamp, f64)>> = vec![Vec::new(); keys.len()];
+    let mut pages = request.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::Metrics(boxed(e)))?;
+        for result in page.metric_data_results() {
+            let Some(points) = result
+                .id()
+                .and_then(|id| id.strip_prefix('m'))
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| series.get_mut(i))
+            else {
+                continue;
+            };
+            for (t, v) in result.timestamps().iter().zip(result.values()) {
+                let at = Timestamp::from_unix(t.secs());
+                if at >= start && at < end && v.is_finite() {
+                    points.push((at, *v));
+                }
+            }
+        }
+    }
+    for points in &mut series {
+        points.sort_by_key(|(t, _)| *t);
+    }
+    Ok(series)
+}
+
+/// Whether `config` yields AWS credentials: `Err` with the credential chain's own explanation
+/// when it does not (no environment variables, no profile, no SSO session, no instance role...).
+/// Lets a command say how to fix it before its first call fails with a generic error.
+pub async fn check_credentials(config: &aws_config::SdkConfig) -> Result<(), String> {
+    use aws_sdk_dynamodb::config::ProvideCredentials;
+    let Some(provider) = config.credentials_provider() else {
+        return Err("no credentials provider is configured".to_owned());
+    };
+    provider
+        .provide_credentials()
+        .await
+        .map(|_| ())
+        .map_err(|e| crate::error::chain(&e))
 }
 
 /// One `UpdateTable` carrying every change of the table and its GSIs (and nothing else).

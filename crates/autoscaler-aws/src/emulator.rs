@@ -154,6 +154,59 @@ pub async fn put_minutes(
     Ok(())
 }
 
+/// Writes one datapoint of any `AWS/DynamoDB` metric of a table or GSI every `step_secs`, the
+/// first at `start` (each in the middle of its first minute, as [`put_minutes`] does). For the
+/// metrics the emulator never publishes itself, such as `ProvisionedReadCapacityUnits`.
+pub async fn put_values(
+    clients: &Clients,
+    table: &str,
+    index: Option<&str>,
+    metric: &str,
+    start: Timestamp,
+    step_secs: i64,
+    values: &[f64],
+) -> Result<(), BoxError> {
+    let mut dims = vec![
+        CwDimension::builder()
+            .name("TableName")
+            .value(table)
+            .build(),
+    ];
+    if let Some(i) = index {
+        dims.push(
+            CwDimension::builder()
+                .name("GlobalSecondaryIndexName")
+                .value(i)
+                .build(),
+        );
+    }
+    let mut data = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let at = start
+            .floor_minute()
+            .plus_secs(step_secs * i64::try_from(i)? + 30);
+        data.push(
+            MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(dims.clone()))
+                .timestamp(aws_smithy_types::DateTime::from_secs(at.unix()))
+                .value(*v)
+                .unit(StandardUnit::Count)
+                .build(),
+        );
+    }
+    for chunk in data.chunks(20) {
+        clients
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/DynamoDB")
+            .set_metric_data(Some(chunk.to_vec()))
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
 /// Provisioned (index, read, write) of the table (index `None`) and each GSI.
 pub async fn capacities(
     clients: &Clients,

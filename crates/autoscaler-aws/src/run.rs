@@ -1,6 +1,11 @@
 //! One run of the pipeline (DESIGN section 2): discover -> describe -> measure -> decide ->
 //! apply -> report. Both Lambda functions and the CLI's `plan` call [`run`]. One table's failure
 //! never stops the run; it is recorded in the [`RunSummary`].
+//!
+//! The CLI's `status` reuses the building blocks instead of a whole run, so that it shows exactly
+//! what the functions would decide without applying anything: [`discover_and_prepare`] (discover,
+//! describe, validate), [`series_keys`] + [`aws::fetch_usage`] (measure) and [`decisions`]
+//! (decide, in either direction).
 
 use std::collections::HashMap;
 
@@ -154,12 +159,27 @@ impl RunSummary {
     }
 }
 
-/// A managed table ready for decisions.
-struct Prepared {
-    mode: Mode,
-    description: TableDescription,
-    /// Settings per target, in the order of `description.targets`.
-    settings: Vec<Settings>,
+/// A managed table ready for decisions: described, `ACTIVE`, provisioned, with valid settings.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// Its opt-in mode.
+    pub mode: Mode,
+    /// What `DescribeTable` said.
+    pub description: TableDescription,
+    /// Settings per target, in the order of `description.targets` (tag overrides applied, max
+    /// capped at the table quota from `DescribeLimits`).
+    pub settings: Vec<Settings>,
+}
+
+/// The first half of a run (discover -> describe -> validate), before measuring: the tables
+/// ready for decisions, and the reports of the tables that were skipped or failed on the way.
+#[derive(Clone, Debug)]
+pub struct Discovery {
+    /// Managed tables ready for decisions, in no particular order.
+    pub prepared: Vec<Prepared>,
+    /// Tables skipped (not opted in, on-demand, not `ACTIVE`, gone) or failed (bad tags, AWS
+    /// errors), with their reasons.
+    pub reports: Vec<TableReport>,
 }
 
 fn report(table: &str, mode: Option<Mode>, outcome: Outcome) -> TableReport {
@@ -187,14 +207,13 @@ fn failed(
     report(table, mode, Outcome::Failed { error })
 }
 
-/// Runs the pipeline once. Errors only when the tables cannot be discovered at all; every
-/// per-table problem is in the summary instead.
-pub async fn run(
+/// Discovers the tables carrying the opt-in tag, describes the managed ones and resolves their
+/// settings: the part of [`run`] before measuring, for callers (the CLI's `status`) that decide
+/// on their own. Errors only when the tables cannot be discovered at all.
+pub async fn discover_and_prepare(
     clients: &Clients,
     config: &RunConfig,
-    direction: Direction,
-    now: Timestamp,
-) -> Result<RunSummary, Error> {
+) -> Result<Discovery, Error> {
     let tagged = aws::discover(clients, &config.tag_key).await?;
     let mut reports = Vec::new();
     let mut managed = Vec::new();
@@ -272,6 +291,37 @@ pub async fn run(
             Err(r) => reports.push(r),
         }
     }
+    Ok(Discovery { prepared, reports })
+}
+
+/// The metric series (table or GSI x read or write) the decisions about `prepared` need.
+pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
+    prepared
+        .iter()
+        .flat_map(|p| {
+            p.description.targets.iter().flat_map(move |t| {
+                Dimension::BOTH.map(|dimension| SeriesKey {
+                    table: p.description.name.clone(),
+                    index: t.index.clone(),
+                    dimension,
+                })
+            })
+        })
+        .collect()
+}
+
+/// Runs the pipeline once. Errors only when the tables cannot be discovered at all; every
+/// per-table problem is in the summary instead.
+pub async fn run(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+) -> Result<RunSummary, Error> {
+    let Discovery {
+        prepared,
+        mut reports,
+    } = discover_and_prepare(clients, config).await?;
 
     // Measure: one GetMetricData window for every target of every prepared table.
     let window = prepared
@@ -285,18 +335,7 @@ pub async fn run(
         .unwrap_or(1);
     let end = now.floor_minute();
     let start = end.plus_secs(-60 * i64::from(window));
-    let keys: Vec<SeriesKey> = prepared
-        .iter()
-        .flat_map(|p| {
-            p.description.targets.iter().flat_map(move |t| {
-                Dimension::BOTH.map(|dimension| SeriesKey {
-                    table: p.description.name.clone(),
-                    index: t.index.clone(),
-                    dimension,
-                })
-            })
-        })
-        .collect();
+    let keys = series_keys(&prepared);
     let usage = if keys.is_empty() {
         HashMap::new()
     } else {
@@ -305,7 +344,7 @@ pub async fn run(
 
     // Decide, then apply, a few tables at a time.
     let decided: Vec<_> = prepared
-        .into_iter()
+        .iter()
         .map(|p| decide(p, &usage, direction, now))
         .collect();
     let applied: Vec<TableReport> = stream::iter(decided)
@@ -403,8 +442,25 @@ struct Decided {
     error: Option<String>,
 }
 
+/// The decisions about every target (table, then each GSI; read, then write) of one prepared
+/// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns
+/// them). `Err` says which series could not be fetched. Exactly what [`run`] decides; it applies
+/// nothing.
+pub fn decisions(
+    p: &Prepared,
+    usage: &HashMap<SeriesKey, Result<Usage, String>>,
+    direction: Direction,
+    now: Timestamp,
+) -> Result<Vec<TargetDecision>, String> {
+    let d = decide(p, usage, direction, now);
+    match d.error {
+        Some(e) => Err(e),
+        None => Ok(d.decisions),
+    }
+}
+
 fn decide(
-    p: Prepared,
+    p: &Prepared,
     usage: &HashMap<SeriesKey, Result<Usage, String>>,
     direction: Direction,
     now: Timestamp,

@@ -195,10 +195,10 @@ async fn one_update_table_call_carries_exactly_the_changed_targets() {
         "orders",
         table("orders", 10, 10, &[("hot", 10, 10), ("cold", 10, 10)]),
     );
-    // Every consumed series runs at 9 units/s: all six dimensions are hot...
+    // Every consumed series runs at 9.5 units/s: all six dimensions are hot.
     let c = clients(
         &[&t, &limits(), &update],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagged(&["orders"])],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
@@ -211,7 +211,7 @@ async fn one_update_table_call_carries_exactly_the_changed_targets() {
     let pt = call.provisioned_throughput().unwrap();
     assert_eq!(
         (pt.read_capacity_units(), pt.write_capacity_units()),
-        (13, 13)
+        (12, 12)
     );
     let mut gsis: Vec<_> = call
         .global_secondary_index_updates()
@@ -229,7 +229,7 @@ async fn one_update_table_call_carries_exactly_the_changed_targets() {
     gsis.sort();
     assert_eq!(
         gsis,
-        vec![("cold".to_owned(), 13, 13), ("hot".to_owned(), 13, 13)]
+        vec![("cold".to_owned(), 12, 12), ("hot".to_owned(), 12, 12)]
     );
 }
 
@@ -237,10 +237,10 @@ async fn one_update_table_call_carries_exactly_the_changed_targets() {
 async fn unchanged_targets_are_not_sent() {
     let (update, seen) = record_updates();
     let t = describe("orders", table("orders", 100, 100, &[("hot", 10, 10)]));
-    // 9 units/s: hot for the GSI (10), idle for the table (100).
+    // 9.5 units/s: hot for the GSI (10), idle for the table (100).
     let c = clients(
         &[&t, &limits(), &update],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagged(&["orders"])],
     );
     run(&c, &RunConfig::default(), Direction::Up, now())
@@ -303,7 +303,7 @@ async fn table_being_updated_is_skipped_until_the_next_run() {
     let t = describe("busy", table("busy", 10, 10, &[]));
     let c = clients(
         &[&t, &limits(), &busy],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagged(&["busy"])],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
@@ -331,7 +331,7 @@ async fn table_deleted_mid_run_is_reported_and_the_run_goes_on() {
     let b = describe("live", table("live", 10, 10, &[]));
     let c = clients(
         &[&gone, &b, &limits(), &update],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagged(&["gone", "live"])],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
@@ -361,7 +361,7 @@ async fn access_denied_on_one_table_fails_it_cleanly() {
     let b = describe("open", table("open", 10, 10, &[]));
     let c = clients(
         &[&denied, &b, &limits(), &update],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagged(&["open", "secret"])],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
@@ -389,7 +389,7 @@ async fn cloudwatch_throttling_is_retried() {
         for t in &minutes {
             r = r
                 .timestamps(aws_smithy_types::DateTime::from_secs(*t))
-                .values(9.0 * 60.0);
+                .values(9.5 * 60.0);
         }
         GetMetricDataOutput::builder()
             .metric_data_results(r.build())
@@ -417,7 +417,7 @@ async fn cloudwatch_throttling_is_retried() {
     let pt = calls[0].provisioned_throughput().unwrap();
     assert_eq!(
         pt.read_capacity_units(),
-        13,
+        12,
         "decided on the retried call's data"
     );
 }
@@ -484,7 +484,7 @@ async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
     let b = describe("unmanaged", table("unmanaged", 10, 10, &[]));
     let c = clients(
         &[&list, &tags, &a, &b, &limits(), &update],
-        &[&metrics(9.0, &[], 0.0)],
+        &[&metrics(9.5, &[], 0.0)],
         &[&tagging_down],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())

@@ -56,7 +56,7 @@ async fn hot_table_and_hot_gsi_are_raised_to_policy_values() {
         &[(key, "on")],
     )
     .await;
-    seed(&c, "hot-orders", None, Dimension::Read, t, 5, 9.0, 0.0).await;
+    seed(&c, "hot-orders", None, Dimension::Read, t, 5, 9.5, 0.0).await;
     seed(&c, "hot-orders", None, Dimension::Write, t, 5, 2.0, 0.0).await;
     seed(
         &c,
@@ -65,7 +65,7 @@ async fn hot_table_and_hot_gsi_are_raised_to_policy_values() {
         Dimension::Write,
         t,
         5,
-        4.5,
+        4.8,
         0.0,
     )
     .await;
@@ -74,12 +74,12 @@ async fn hot_table_and_hot_gsi_are_raised_to_policy_values() {
 
     assert_eq!(outcome(&summary, "hot-orders"), &Outcome::Changed);
     assert_eq!(summary.tables_changed, 1);
-    let want_table_read = policy_up(10, 5, 9.0, 0.0, t);
-    let want_gsi_write = policy_up(5, 5, 4.5, 0.0, t);
+    let want_table_read = policy_up(10, 5, 9.5, 0.0, t);
+    let want_gsi_write = policy_up(5, 5, 4.8, 0.0, t);
     assert_eq!(
         (want_table_read, want_gsi_write),
-        (13, 7),
-        "ceil(9/0.7), ceil(4.5/0.7)"
+        (12, 6),
+        "ceil(9.5/0.8), ceil(4.8/0.8)"
     );
     assert_eq!(
         capacity(&c, "hot-orders", None).await,
@@ -110,7 +110,7 @@ async fn idle_table_is_lowered_by_scale_down_only() {
 
     let down = run(&c, &config(key), Direction::Down, now()).await.unwrap();
     assert_eq!(outcome(&down, "idle-audit"), &Outcome::Changed);
-    // Peak demand 1 unit/s at a 70% target: ceil(1 / 0.7) = 2.
+    // Peak demand 1 unit/s at an 80% target: ceil(1 / 0.8) = 2.
     assert_eq!(capacity(&c, "idle-audit", None).await, (2, 2));
     let reasons: Vec<Reason> = down.tables[0]
         .decisions
@@ -132,7 +132,7 @@ async fn untagged_off_and_dry_run_tables_are_untouched() {
     table(&c, "optin-off", Some((10, 10)), &[], &[(key, "off")]).await;
     table(&c, "optin-dry", Some((10, 10)), &[], &[(key, "dry-run")]).await;
     for name in ["optin-untagged", "optin-off", "optin-dry"] {
-        seed(&c, name, None, Dimension::Read, t, 5, 9.0, 0.0).await;
+        seed(&c, name, None, Dimension::Read, t, 5, 9.5, 0.0).await;
     }
 
     let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
@@ -155,7 +155,7 @@ async fn untagged_off_and_dry_run_tables_are_untouched() {
     let d = &s.table("optin-dry").unwrap().decisions[0].decision;
     assert_eq!(
         (d.action, d.from, d.to),
-        (Action::Increase, 10, 13),
+        (Action::Increase, 10, 12),
         "dry-run reports its decision"
     );
     assert_eq!(
@@ -179,7 +179,7 @@ async fn untagged_off_and_dry_run_tables_are_untouched() {
         Dimension::Read,
         t,
         5,
-        9.0,
+        9.5,
         0.0,
     )
     .await;
@@ -219,7 +219,7 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     .await;
     table(&c, "malformed-good", Some((10, 10)), &[], &[(key, "on")]).await;
     for name in ["malformed-bad", "malformed-good"] {
-        seed(&c, name, None, Dimension::Read, t, 5, 9.0, 0.0).await;
+        seed(&c, name, None, Dimension::Read, t, 5, 9.5, 0.0).await;
     }
 
     let err = invoke(&c, &config(key), Direction::Up, now())
@@ -238,7 +238,7 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     );
     assert!(failed.to_string().contains("malformed-bad"), "{failed}");
     assert_eq!(capacity(&c, "malformed-bad", None).await, (10, 10));
-    assert_eq!(capacity(&c, "malformed-good", None).await, (13, 10));
+    assert_eq!(capacity(&c, "malformed-good", None).await, (12, 10));
 }
 
 #[tokio::test]
@@ -282,7 +282,7 @@ async fn throttling_at_modest_consumption_causes_scale_up() {
     let key = "t-throttle";
     let t = now();
     table(&c, "throttle-carts", Some((10, 10)), &[], &[(key, "on")]).await;
-    // 5 units/s consumed (50% of 10, below the 80% trigger) but 180 throttle events a minute.
+    // 5 units/s consumed (50% of 10, below the 90% trigger) but 240 throttle events a minute.
     seed(
         &c,
         "throttle-carts",
@@ -291,13 +291,13 @@ async fn throttling_at_modest_consumption_causes_scale_up() {
         t,
         5,
         5.0,
-        180.0,
+        240.0,
     )
     .await;
     let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
     assert_eq!(outcome(&s, "throttle-carts"), &Outcome::Changed);
-    let want = policy_up(10, 5, 5.0, 180.0, t);
-    assert_eq!(want, 12, "demand (5 + 180/60) / 0.7, rounded up");
+    let want = policy_up(10, 5, 5.0, 240.0, t);
+    assert_eq!(want, 12, "demand (5 + 240/60) / 0.8, rounded up");
     assert_eq!(capacity(&c, "throttle-carts", None).await, (want, 10));
     let d = &s.table("throttle-carts").unwrap().decisions[0].decision;
     assert_eq!(d.reason, Reason::Throttled);

@@ -188,14 +188,14 @@ fn on_demand_absorbs_twice_the_previous_peak_then_learns_it_after_30_minutes() {
 #[test]
 fn ours_scales_up_on_peak_demand_over_the_trigger() {
     let mut demand = vec![Some(50.0); 10];
-    demand.extend(vec![Some(90.0); 20]);
+    demand.extend(vec![Some(95.0); 20]);
     let run = simulate(
         &trace(HOUR, demand),
         &params(2, 1, 100),
         &mut Ours::default(),
     );
-    // Minute 10 is published at minute 13: ceil(90 / 0.7).
-    assert_eq!(changes(&run.provisioned), vec![(14, 129)]);
+    // Minute 10 is published at minute 13: ceil(95 / 0.8).
+    assert_eq!(changes(&run.provisioned), vec![(14, 119)]);
 }
 
 #[test]
@@ -207,8 +207,8 @@ fn ours_scales_down_only_at_the_cron() {
     );
     assert_eq!(
         changes(&run.provisioned),
-        vec![(61, 29)],
-        "at 06:00, ceil(20 / 0.7)"
+        vec![(61, 25)],
+        "at 06:00, ceil(20 / 0.8)"
     );
 }
 

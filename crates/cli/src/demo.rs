@@ -20,10 +20,10 @@ const MINUTES: usize = 30;
 
 /// (table, index, read units/s, write units/s) of the seeded traffic.
 const TRAFFIC: &[(&str, Option<&str>, f64, f64)] = &[
-    ("demo-hot", None, 9.0, 7.5),
-    ("demo-hot", Some("by-customer"), 4.5, 3.8),
+    ("demo-hot", None, 9.5, 7.5),
+    ("demo-hot", Some("by-customer"), 4.75, 3.8),
     ("demo-idle", None, 3.0, 1.0),
-    ("demo-untagged", None, 9.0, 1.0),
+    ("demo-untagged", None, 9.5, 1.0),
 ];
 
 fn local_endpoint() -> Result<String, Error> {

@@ -58,10 +58,19 @@ pub fn state(p: u64) -> DimensionState {
     }
 }
 
-/// The shipped defaults (target 70%, trigger 80%, up window 5, down window 30, cooldown 30 min,
-/// min decrease 20%, bounds 1..=40000).
+/// The settings the rule tests are written against (target 70%, trigger 80%, up window 5, down
+/// window 30, cooldown 30 min, min decrease 20%, bounds 1..=40000). Pinned here rather than taken
+/// from `Settings::default()`, so that tuning the shipped defaults does not rewrite every test.
 pub fn defaults() -> Settings {
-    Settings::default()
+    Settings {
+        target: 0.70,
+        scale_up_trigger: 0.80,
+        cooldown_secs: 30 * 60,
+        up_window_minutes: 5,
+        down_window_minutes: 30,
+        min_decrease_fraction: 0.20,
+        ..Settings::default()
+    }
 }
 
 /// The defaults with both dimensions bounded by `min..=max`.
@@ -70,7 +79,7 @@ pub fn bounded(min: u64, max: u64) -> Settings {
     Settings {
         read: b,
         write: b,
-        ..Settings::default()
+        ..defaults()
     }
 }
 
