@@ -1,20 +1,28 @@
 //! `ddb-autoscaler`: the command line of ddb-autoscaler.
 //!
-//! A small clap dispatcher: each subcommand lives in its own module with its own arguments
-//! (`simulate`, `bench`, `demo`; `status`, `plan` and `backtest` are to come). Shared pieces:
-//! [`common`] (model and trace options, loading) and [`output`] (table, JSON, plots).
+//! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
+//! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
+//! `plan`, `backtest`, and `demo` (emulator only). Shared pieces: [`common`] (model and trace
+//! options, loading, AWS configuration and the errors it can meet) and [`output`] (tables, JSON,
+//! plots). The account commands read the standard AWS configuration (`--profile`/`AWS_PROFILE`,
+//! `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...) and the deployment's `AUTOSCALER_*`
+//! variables; they print a message and exit with status 1 on any error.
 
+mod backtest;
 mod bench;
 mod common;
 mod demo;
 mod output;
+mod plan;
 mod simulate;
+mod status;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// DynamoDB provisioned-capacity autoscaler: run the pipeline locally, simulate and benchmark policies.
+/// DynamoDB provisioned-capacity autoscaler: status, plan and backtest on an account; simulate
+/// and benchmark policies.
 #[derive(Debug, Parser)]
 #[command(name = "ddb-autoscaler", version, about)]
 struct Cli {
@@ -30,6 +38,14 @@ enum Command {
     Bench(bench::Args),
     /// The real scale-up and scale-down pipeline against a local emulator (see scripts/demo).
     Demo,
+    /// Every opted-in table and GSI: capacity, consumption, throttling, decrease quota, and what
+    /// scale-up and scale-down would decide now.
+    Status(status::Args),
+    /// What the scale-up and/or scale-down function would do now (their pipeline, dry-run).
+    Plan(plan::Args),
+    /// Replay a table's CloudWatch history through the simulator: ours, AWS target tracking and
+    /// on-demand against what it actually cost and throttled.
+    Backtest(backtest::Args),
 }
 
 /// Runs an async subcommand on a small runtime (the simulator commands need none).
@@ -48,6 +64,9 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Demo => block_on(demo::demo()),
+        Command::Status(args) => block_on(status::run(args)),
+        Command::Plan(args) => block_on(plan::run(args)),
+        Command::Backtest(args) => block_on(backtest::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

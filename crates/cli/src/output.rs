@@ -1,4 +1,5 @@
-//! Output: the comparison table (Markdown, aligned) and the per-trace plot (PNG).
+//! Output: the comparison table (Markdown, aligned), plain aligned columns for the operator
+//! commands, the per-trace plot (PNG) and stacked charts over one time axis (PNG, `backtest`).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -101,9 +102,14 @@ fn register_font() -> Result<(), Error> {
     }
 }
 
-const DEMAND: RGBColor = RGBColor(110, 110, 110);
-const OURS: RGBColor = RGBColor(31, 119, 180);
-const TRACKING: RGBColor = RGBColor(230, 110, 20);
+/// Demand (grey).
+pub const DEMAND: RGBColor = RGBColor(110, 110, 110);
+/// Ours (blue).
+pub const OURS: RGBColor = RGBColor(31, 119, 180);
+/// AWS target tracking (orange).
+pub const TRACKING: RGBColor = RGBColor(230, 110, 20);
+/// What actually happened on a real table (dark green).
+pub const ACTUAL: RGBColor = RGBColor(30, 120, 50);
 
 /// One policy's lines on the plot.
 struct Series {
@@ -268,4 +274,155 @@ pub fn plot(path: &Path, trace: &Trace, eval: &Evaluation) -> Result<(), Error> 
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Plain aligned columns (two spaces apart): the header, then the rows. Columns whose index is
+/// in `right` are right-aligned (numbers); trailing spaces are trimmed.
+pub fn columns(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            if let Some(w) = width.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.zip(&width).enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = w.saturating_sub(cell.chars().count());
+            if right.contains(&i) {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(pad));
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(&mut header.iter().copied());
+    for r in rows {
+        out += &line(&mut r.iter().map(String::as_str));
+    }
+    out
+}
+
+/// One line of a [`Chart`]: a per-minute series.
+pub struct Line {
+    /// Legend text.
+    pub name: String,
+    /// Colour.
+    pub color: RGBColor,
+    /// Stroke width in pixels.
+    pub width: u32,
+    /// One value per minute from the plot's start.
+    pub values: Vec<f64>,
+}
+
+/// One chart of [`plot_charts`]: lines drawn in order (the last on top).
+pub struct Chart {
+    /// Title above the chart.
+    pub caption: String,
+    /// Unit of the y axis.
+    pub y_desc: String,
+    /// Height in pixels.
+    pub height: u32,
+    /// The lines.
+    pub lines: Vec<Line>,
+}
+
+/// Draws `charts` stacked top to bottom over one time axis (days from the start, `minutes`
+/// long), 1600 pixels wide, to a PNG file. Long series are drawn as per-bucket maxima, as
+/// [`plot`] does, so that short peaks stay visible.
+pub fn plot_charts(path: &Path, minutes: usize, charts: &[Chart]) -> Result<(), Error> {
+    register_font()?;
+    let n = minutes.max(1);
+    let bucket = n.div_ceil(1400).max(1);
+    let days = n as f64 / 1440.0;
+    let height: u32 = charts.iter().map(|c| c.height).sum::<u32>().max(1);
+    let root = BitMapBackend::new(path, (1600, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let resolution = if bucket == 1 {
+        "per minute".to_owned()
+    } else {
+        format!("max per {bucket} min")
+    };
+    let mut rest = root.clone();
+    for (i, c) in charts.iter().enumerate() {
+        let (area, below) = if i + 1 < charts.len() {
+            rest.split_vertically(c.height)
+        } else {
+            (rest.clone(), rest.clone())
+        };
+        let lines: Vec<(&Line, Vec<(f64, f64)>)> = c
+            .lines
+            .iter()
+            .map(|l| (l, downsample(l.values.iter().copied(), bucket)))
+            .collect();
+        let top = lines
+            .iter()
+            .flat_map(|(_, pts)| pts.iter())
+            .fold(1.0_f64, |a, (_, v)| a.max(*v))
+            * 1.08;
+        let mut chart = ChartBuilder::on(&area)
+            .caption(format!("{} ({resolution})", c.caption), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..days, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .x_desc("days")
+            .y_desc(c.y_desc.as_str())
+            .y_label_formatter(&|v| {
+                if top < 10.0 {
+                    format!("{v:.1}")
+                } else {
+                    format!("{v:.0}")
+                }
+            })
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .label_style(("sans-serif", 15))
+            .draw()?;
+        for (line, points) in &lines {
+            let color = line.color;
+            let width = line.width;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(width),
+                ))?
+                .label(line.name.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        rest = below;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Writes `text` to stdout. A closed pipe (`ddb-autoscaler status --json | head`) is not an
+/// error: the reader has what it wanted.
+pub fn emit(text: &str) -> Result<(), Error> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}").into())
+        }
+        _ => Ok(()),
+    }
 }

@@ -1,0 +1,234 @@
+//! Harness of the operator-command tests: one moto server per test binary, started on a free
+//! port of 127.0.0.1 from the project's virtualenv (`scripts/emulator install`), or the one
+//! named by `DDB_AUTOSCALER_TEST_ENDPOINT`, exactly as `crates/autoscaler-aws/tests/common`
+//! does. The binary under test gets the endpoint URL, dummy credentials and a region through its
+//! environment (nothing else from the machine's), and a tag key unique to the test, so tests
+//! share the emulator without seeing each other's tables.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
+use autoscaler_aws::{Clients, RunConfig};
+use scaling_policy::{Dimension, Timestamp};
+
+static ENDPOINT: OnceLock<String> = OnceLock::new();
+
+fn start_moto() -> String {
+    if let Ok(url) = std::env::var("DDB_AUTOSCALER_TEST_ENDPOINT") {
+        assert!(
+            url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+            "DDB_AUTOSCALER_TEST_ENDPOINT must be a local emulator, got {url}"
+        );
+        return url;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let moto = root.join(".venv/bin/moto_server");
+    assert!(
+        moto.exists(),
+        "the emulator is not installed: run `scripts/emulator install` (or scripts/test) first ({} is missing)",
+        moto.display()
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    // A watchdog shell stops moto when this test process ends; it is never waited for, on
+    // purpose: it outlives the tests and exits on its own.
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m",
+        moto.display(),
+        std::process::id()
+    );
+    #[allow(clippy::zombie_processes)]
+    Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The emulator's endpoint URL.
+pub fn endpoint() -> &'static str {
+    ENDPOINT.get_or_init(start_moto)
+}
+
+/// A folder that holds no AWS configuration, for `HOME` and the config file variables (one
+/// for every run: nothing ever writes to it).
+fn empty_home() -> PathBuf {
+    let dir = std::env::temp_dir().join("ddb-autoscaler-cli-empty-home");
+    std::fs::create_dir_all(&dir).expect("scratch home");
+    dir
+}
+
+/// The binary with a clean environment: no AWS configuration of this machine, IMDS off.
+pub fn bare() -> Command {
+    let home = empty_home();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ddb-autoscaler"));
+    c.env_clear()
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    c
+}
+
+/// The deployment settings every test runs with, pinned so that the expected figures do not
+/// move when the shipped defaults are retuned.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("AUTOSCALER_TARGET_PERCENT", "70"),
+    ("AUTOSCALER_SCALE_UP_TRIGGER_PERCENT", "80"),
+    ("AUTOSCALER_COOLDOWN_MINUTES", "30"),
+    ("AUTOSCALER_UP_WINDOW_MINUTES", "5"),
+    ("AUTOSCALER_DOWN_WINDOW_MINUTES", "30"),
+    ("AUTOSCALER_MIN_DECREASE_PERCENT", "20"),
+];
+
+/// The binary against the emulator, with dummy credentials, the opt-in tag key `tag_key` and
+/// the [`SETTINGS`].
+pub fn cli(tag_key: &str) -> Command {
+    let mut c = bare();
+    c.env("AWS_ENDPOINT_URL", endpoint())
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AUTOSCALER_TAG_KEY", tag_key)
+        .envs(SETTINGS.iter().copied());
+    c
+}
+
+/// Runs `command` and returns its output; panics with stderr unless the exit status is `ok`.
+pub fn run(command: &mut Command, ok: bool) -> Output {
+    let out = command.output().expect("run ddb-autoscaler");
+    assert_eq!(
+        out.status.success(),
+        ok,
+        "exit status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `command`, expecting success, and parses its stdout as JSON.
+pub fn json(command: &mut Command) -> serde_json::Value {
+    let out = run(command, true);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// Clients configured like the functions', pointed at the emulator.
+pub async fn clients() -> Clients {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    Clients::new(&sdk)
+}
+
+/// The run configuration [`cli`] gives the binary: the opt-in tag key `tag_key` and the
+/// [`SETTINGS`].
+pub fn config(tag_key: &str) -> RunConfig {
+    RunConfig::from_lookup(|name| {
+        if name == "AUTOSCALER_TAG_KEY" {
+            return Some(tag_key.to_owned());
+        }
+        SETTINGS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .expect("valid test settings")
+}
+
+/// Creates a table (provisioned with `capacity`, on-demand with `None`) with GSIs and tags.
+pub async fn table(
+    c: &Clients,
+    name: &str,
+    capacity: Option<(u64, u64)>,
+    indexes: &[(&str, u64, u64)],
+    tags: &[(&str, &str)],
+) {
+    create_table(
+        c,
+        &TableSpec {
+            name: name.to_owned(),
+            capacity,
+            indexes: indexes
+                .iter()
+                .map(|(n, r, w)| ((*n).to_owned(), *r, *w))
+                .collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("create table {name}: {e}"));
+}
+
+/// Writes one datapoint per minute from `start`: consumed units/s and throttle events given by
+/// `f(minute start)`.
+pub async fn seed(
+    c: &Clients,
+    table: &str,
+    index: Option<&str>,
+    dimension: Dimension,
+    start: Timestamp,
+    minutes: usize,
+    f: impl Fn(Timestamp) -> (f64, f64),
+) {
+    let data: Vec<SeedMinute> = (0..minutes)
+        .map(|i| {
+            let (rate, throttled) = f(start.floor_minute().plus_secs(60 * i as i64));
+            SeedMinute {
+                consumed: rate * 60.0,
+                throttled,
+            }
+        })
+        .collect();
+    put_minutes(c, table, index, dimension, start, &data)
+        .await
+        .unwrap_or_else(|e| panic!("put metrics for {table}: {e}"));
+}
+
+/// The (read, write) capacity of the table (`None`) or a GSI, per `DescribeTable`.
+pub async fn capacity(c: &Clients, table: &str, index: Option<&str>) -> (u64, u64) {
+    let all = autoscaler_aws::emulator::capacities(c, table)
+        .await
+        .unwrap_or_else(|e| panic!("describe {table}: {e}"));
+    all.into_iter()
+        .find(|(i, _, _)| i.as_deref() == index)
+        .map(|(_, r, w)| (r, w))
+        .unwrap_or_else(|| panic!("{table} has no target {index:?}"))
+}
+
+/// Parses an RFC 3339 timestamp the commands print.
+pub fn timestamp(v: &serde_json::Value) -> Timestamp {
+    let text = v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}"));
+    capacity_sim::trace::parse_timestamp(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
