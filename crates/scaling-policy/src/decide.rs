@@ -15,8 +15,8 @@
 //! **Scale-down** looks at the last `down_window_minutes` and needs at least
 //! [`MIN_DOWN_COVERAGE`] of them known. It lowers to `ceil(peak demand / target)` (never below
 //! min, never below the latest demand) when that saves at least `min_decrease_fraction` of the
-//! current capacity, no increase happened within the cooldown, and the quota allows a decrease
-//! now. Above max it lowers to max. It never raises. When one dimension of a table or GSI is
+//! current capacity, nothing was throttled in the window, no increase happened within the
+//! cooldown, and the quota allows a decrease now. Above max it lowers to max. It never raises. When one dimension of a table or GSI is
 //! lowered, the other rides along in the same `UpdateTable` if it saves anything at all, since the
 //! decrease is counted once for both.
 
@@ -71,6 +71,8 @@ pub enum Reason {
     SavingTooSmall,
     /// An increase happened within the cooldown.
     Cooldown,
+    /// Requests were throttled in the scale-down window: never lower a throttled table.
+    RecentThrottling,
     /// DynamoDB's decrease quota does not allow a decrease now.
     QuotaExhausted,
 }
@@ -150,6 +152,7 @@ impl Reason {
             Reason::NoSaving => "no_saving",
             Reason::SavingTooSmall => "saving_too_small",
             Reason::Cooldown => "cooldown",
+            Reason::RecentThrottling => "recent_throttling",
             Reason::QuotaExhausted => "quota_exhausted",
         }
     }
@@ -354,6 +357,11 @@ fn scale_down_one(settings: &Settings, input: DimensionInput<'_>, now: Timestamp
     if wanted >= p {
         return done(decision(&input, p, Reason::NoSaving, numbers));
     }
+    if w.throttle_events > 0.0 {
+        // Throttling below the target means bursts or a hot key: less capacity would only make
+        // it worse, whatever the averages say.
+        return done(decision(&input, p, Reason::RecentThrottling, numbers));
+    }
     if in_cooldown {
         return done(decision(&input, p, Reason::Cooldown, numbers));
     }
@@ -420,6 +428,7 @@ mod tests {
             Reason::NoSaving,
             Reason::SavingTooSmall,
             Reason::Cooldown,
+            Reason::RecentThrottling,
             Reason::QuotaExhausted,
         ];
         for r in reasons {

@@ -545,3 +545,35 @@ fn quota_sawtooth_demand_gets_exactly_27_decreases_each_utc_day() {
         }
     }
 }
+
+#[test]
+fn down_never_lowers_a_table_that_was_throttled_in_the_window() {
+    // 5 units/s consumed plus 2 units/s refused on 100: demand / target would allow 10 units, but
+    // requests were throttled, so nothing is lowered.
+    let s = defaults();
+    let state = DimensionState {
+        provisioned: 100,
+        budget: DecreaseBudget::default(),
+        last_increase: None,
+    };
+    let now = Timestamp::from_unix(100 * 86_400 + 12 * 3600);
+    let mut minutes = vec![Minute::known(300.0, 0.0); 30];
+    minutes[20].throttled = Some(120.0);
+    let usage = Usage {
+        start: now.floor_minute().plus_secs(-30 * 60),
+        minutes,
+    };
+    let d = scaling_policy::scale_down(&s, read(&state, &usage), now);
+    assert_eq!(
+        (d.action, d.to, d.reason),
+        (Action::Keep, 100, Reason::RecentThrottling)
+    );
+    // The same window without the throttled minute is lowered.
+    let mut calm = usage.clone();
+    calm.minutes[20].throttled = None;
+    let d = scaling_policy::scale_down(&s, read(&state, &calm), now);
+    assert_eq!(
+        (d.action, d.reason),
+        (Action::Decrease, Reason::Overprovisioned)
+    );
+}
