@@ -9,8 +9,10 @@
 //!
 //! **Scale-up** looks at the last `up_window_minutes` complete minutes that started after the
 //! last increase. It fires when any request was throttled or when peak demand reaches
-//! `scale_up_trigger` x provisioned, and then raises to `ceil(peak demand / target)`, at least
-//! one unit more than now, never above max. Below min it raises to min. It never lowers.
+//! `scale_up_trigger` x provisioned, and then raises to `ceil(peak demand / target)`, never above
+//! max; at least one unit more than now, unless the only throttling was in the minute after the
+//! last increase (still served at the old capacity, and already answered by it). Below min it
+//! raises to min. It never lowers.
 //!
 //! **Scale-down** looks at the last `down_window_minutes` and needs at least
 //! [`MIN_DOWN_COVERAGE`] of them known. It lowers to `ceil(peak demand / target)` (never below
@@ -294,9 +296,28 @@ pub fn scale_up(settings: &Settings, input: DimensionInput<'_>, now: Timestamp) 
     let wanted = ceil_units(peak / settings.target).clamp(b.min, b.max);
     numbers.wanted = Some(wanted);
     let throttled = w.throttle_events > 0.0;
-    if throttled || peak >= settings.scale_up_trigger * p as f64 {
-        let to = wanted.max(p.saturating_add(1)).min(b.max).max(p);
-        let reason = if to == p {
+    let above_trigger = peak >= settings.scale_up_trigger * p as f64;
+    if throttled || above_trigger {
+        // The one-unit floor is for throttling at the capacity in force (a hot key, say). Throttle
+        // events of the minute the last increase was made in were served at the old capacity:
+        // demand / target already covers them, and a one-unit update would only hold the table
+        // `UPDATING` when a real increase may be needed.
+        let settled = Window::of(
+            input.usage,
+            now,
+            settings.up_window_minutes,
+            input.state.last_increase.map(|t| t.plus_secs(60)),
+            |m| m.consumed.is_some() || m.throttled.is_some(),
+        );
+        let floor = if above_trigger || settled.throttle_events > 0.0 {
+            p.saturating_add(1)
+        } else {
+            p
+        };
+        let to = wanted.max(floor).min(b.max).max(p);
+        let reason = if to == p && floor == p {
+            Reason::NoSaving
+        } else if to == p {
             Reason::AtMax
         } else if throttled {
             Reason::Throttled

@@ -370,3 +370,36 @@ fn up_window_is_the_last_up_window_minutes() {
     assert_eq!((d.to, d.reason), (100, Reason::BelowTrigger));
     assert_eq!((d.numbers.window_minutes, d.numbers.known_minutes), (2, 2));
 }
+
+#[test]
+fn up_throttling_still_served_at_the_old_capacity_does_not_add_a_unit() {
+    // The last increase (to 100) was made 10 s into minute 11:55; the minute after it, 11:56, was
+    // still served at the old capacity and throttled. Demand / target (70 / 0.7 = 100) is already
+    // provisioned, so no one-unit update follows: it would only hold the table UPDATING.
+    let s = defaults();
+    let now = noon();
+    let mut st = state(100);
+    st.last_increase = Some(at(11 * 3600 + 55 * 60 + 10));
+    let mut minutes = vec![Minute::known(50.0 * 60.0, 0.0); 5];
+    minutes[1] = Minute::known(60.0 * 60.0, 600.0); // 11:56
+    let u = usage_before(now, minutes.clone());
+    let d = up(&s, &st, &u, now);
+    assert_eq!(
+        (d.action, d.to, d.reason),
+        (Action::Keep, 100, Reason::NoSaving)
+    );
+    assert_eq!(
+        d.numbers.throttle_events, 600.0,
+        "the throttling is still reported"
+    );
+
+    // The same throttling a minute later happened at the capacity in force: one more unit.
+    minutes[1] = Minute::known(50.0 * 60.0, 0.0);
+    minutes[2] = Minute::known(60.0 * 60.0, 600.0); // 11:57
+    let u = usage_before(now, minutes);
+    let d = up(&s, &st, &u, now);
+    assert_eq!(
+        (d.action, d.to, d.reason),
+        (Action::Increase, 101, Reason::Throttled)
+    );
+}
