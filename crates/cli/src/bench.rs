@@ -127,7 +127,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     for r in results.into_iter().flatten() {
         evals.push(r?);
     }
-    print!("{}", output::table(&evals));
+    output::emit(&output::table(&evals))?;
     for note in evals.iter().flat_map(|e| &e.notes) {
         eprintln!("note: {note}");
     }

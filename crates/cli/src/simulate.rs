@@ -39,9 +39,9 @@ pub fn run(args: Args) -> Result<(), Error> {
     let policies = common::policies(&args.policies)?;
     let eval = evaluate(&trace, &params, &policies)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&eval.rows)?);
+        output::emit(&format!("{}\n", serde_json::to_string_pretty(&eval.rows)?))?;
     } else {
-        print!("{}", output::table(std::slice::from_ref(&eval)));
+        output::emit(&output::table(std::slice::from_ref(&eval)))?;
         for note in &eval.notes {
             eprintln!("note: {note}");
         }
