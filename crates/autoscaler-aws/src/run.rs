@@ -234,6 +234,15 @@ pub async fn discover_and_prepare(
                 )
                 .ok()
                 .and_then(|t| t.mode);
+                if mode.is_none() {
+                    // Switched off: its leftover override tags are none of our business.
+                    reports.push(skipped(
+                        &table.name,
+                        None,
+                        format!("not opted in (tag {} is not on or dry-run)", config.tag_key),
+                    ));
+                    continue;
+                }
                 let err = Error::Config {
                     table: table.name.clone(),
                     source,

@@ -238,6 +238,21 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     );
     assert!(failed.to_string().contains("malformed-bad"), "{failed}");
     assert_eq!(capacity(&c, "malformed-bad", None).await, (10, 10));
+
+    // The same malformed tag on a table that is switched off is not an error: not ours.
+    table(
+        &c,
+        "malformed-off",
+        Some((10, 10)),
+        &[],
+        &[(key, "off"), (bad_tag.as_str(), "lots")],
+    )
+    .await;
+    let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
+    assert!(
+        matches!(outcome(&s, "malformed-off"), Outcome::Skipped { reason } if reason.contains("not opted in")),
+        "{s:#?}"
+    );
     assert_eq!(capacity(&c, "malformed-good", None).await, (12, 10));
 }
 
