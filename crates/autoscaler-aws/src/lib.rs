@@ -42,10 +42,11 @@ pub struct RunFailed {
     pub summary: Box<RunSummary>,
 }
 
+/// The failed tables' errors (each names its table).
 fn failed_list(s: &RunSummary) -> String {
     s.failed
         .iter()
-        .map(|f| format!("{}: {}", f.table, f.error))
+        .map(|f| f.error.as_str())
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -59,6 +60,17 @@ pub enum InvokeError {
     /// The run happened but some tables failed.
     #[error(transparent)]
     TablesFailed(#[from] RunFailed),
+}
+
+impl InvokeError {
+    /// A short, stable name for the kind of failure (the Lambda error type): `DiscoveryFailed`
+    /// or `TablesFailed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InvokeError::Run(_) => "DiscoveryFailed",
+            InvokeError::TablesFailed(_) => "TablesFailed",
+        }
+    }
 }
 
 /// One function invocation: a run at `now`, whose summary is the result, or an error when any

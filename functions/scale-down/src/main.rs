@@ -10,23 +10,31 @@
 //! (listing the failed tables) so that the function's `Errors` metric sees it.
 
 use autoscaler_aws::{Clients, Direction, RunConfig};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let config = RunConfig::from_env().map_err(|e| {
-        tracing::error!(error = %e, "invalid configuration");
-        format!("invalid configuration: {e}")
-    })?;
+    let config = match RunConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            // Fails the cold start; Lambda reports it as an init error.
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("invalid configuration: {e}");
+            std::process::exit(1);
+        }
+    };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let clients = Clients::new(&sdk);
     let (clients, config) = (&clients, &config);
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
-        let summary =
-            autoscaler_aws::invoke(clients, config, Direction::Down, autoscaler_aws::now()).await?;
-        Ok::<_, Error>(summary)
+        autoscaler_aws::invoke(clients, config, Direction::Down, autoscaler_aws::now())
+            .await
+            .map_err(|e| Diagnostic {
+                error_type: e.kind().to_owned(),
+                error_message: e.to_string(),
+            })
     }))
     .await
 }

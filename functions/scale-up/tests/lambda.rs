@@ -1,0 +1,213 @@
+//! End-to-end tests of the scale-up Lambda binary: the real `ddb-autoscaler-scale-up` process,
+//! started as Lambda starts it, polls a fake Lambda Runtime API for the sample events of
+//! `events/` and scales tables in the local emulator (moto). This proves the wiring the library
+//! tests cannot: configuration from the environment, the SDK honouring `AWS_ENDPOINT_URL`, the
+//! accepted event shapes, the run summary as the invocation's result, failed tables reported as
+//! an invocation error (what Lambda's `Errors` metric counts), JSON logs, and a bad
+//! configuration failing the cold start.
+#![allow(clippy::unwrap_used)] // tests: a panic with the value is the failure report
+
+#[path = "../../common/lambda_harness.rs"]
+mod harness;
+
+use harness::{
+    FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, SCHEDULER_EMPTY, capacity, clients, seed,
+    table, unique,
+};
+use scaling_policy::Dimension;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ddb-autoscaler-scale-up");
+
+/// The report on `name` in a run summary.
+fn report<'a>(summary: &'a Value, name: &str) -> &'a Value {
+    summary["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|r| r["table"] == name))
+        .unwrap_or_else(|| panic!("{name} missing from the summary: {summary:#}"))
+}
+
+/// The decision on the table's (not a GSI's) `dimension` in a table report.
+fn decision<'a>(report: &'a Value, dimension: &str) -> &'a Value {
+    report["decisions"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d["index"].is_null() && d["dimension"] == dimension)
+        })
+        .unwrap_or_else(|| panic!("no {dimension} decision in {report:#}"))
+}
+
+/// A provisioned 10/10 table opted in under `key`, with 5 minutes at 9.5 read units/s (95% of
+/// provisioned, above the 90% trigger) and 2 write units/s.
+async fn hot_table(c: &autoscaler_aws::Clients, name: &str, key: &str, tags: &[(&str, &str)]) {
+    let mut all = vec![(key, "on")];
+    all.extend_from_slice(tags);
+    table(c, name, (10, 10), &all).await;
+    seed(c, name, Dimension::Read, 5, 9.5).await;
+    seed(c, name, Dimension::Write, 5, 2.0).await;
+}
+
+#[tokio::test]
+async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
+    let c = clients().await;
+    let key = unique("fn-up-sched");
+    let hot = unique("fn-up-sched-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+
+    let api = FakeRuntimeApi::start();
+    let id = api.push(SCHEDULED_EVENT);
+    let mut f = Function::start(BIN, &api, &key, &[]);
+    let post = api.wait_for(&id, &mut f).await;
+
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    let summary = post.json();
+    assert_eq!(summary["direction"], "up", "{summary:#}");
+    assert_eq!(summary["dry_run"], false);
+    assert_eq!(summary["tables_seen"], 1, "{summary:#}");
+    assert_eq!(summary["tables_managed"], 1);
+    assert_eq!(summary["tables_changed"], 1);
+    assert_eq!(summary["failed"], serde_json::json!([]));
+    let r = report(&summary, &hot);
+    assert_eq!(r["outcome"], "changed", "{r:#}");
+    assert_eq!(r["mode"], "on");
+    let read = decision(r, "read");
+    assert_eq!(
+        (&read["from"], &read["to"], &read["action"], &read["reason"]),
+        (
+            &Value::from(10),
+            &Value::from(12),
+            &Value::from("increase"),
+            &Value::from("above_trigger")
+        ),
+        "{read:#}"
+    );
+    // ceil(9.5 / 0.8) = 12, the README's example; writes at 20% stay.
+    assert_eq!(capacity(&c, &hot).await, (12, 10));
+
+    // Logs are JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) and include the run summary.
+    let logs = f.json_logs();
+    assert!(
+        logs.iter()
+            .any(|l| l["fields"]["message"] == "run summary" && l["level"] == "INFO"),
+        "no JSON `run summary` log line\n{}",
+        f.output()
+    );
+    assert!(api.unexpected().is_empty(), "{:?}", api.unexpected());
+}
+
+#[tokio::test]
+async fn scheduler_empty_input_raises_hot_table_then_warm_rerun_keeps_capacity() {
+    let c = clients().await;
+    let key = unique("fn-up-empty");
+    let hot = unique("fn-up-empty-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+
+    let api = FakeRuntimeApi::start();
+    let first = api.push(SCHEDULER_EMPTY);
+    let second = api.push(SCHEDULER_EMPTY);
+    let mut f = Function::start(BIN, &api, &key, &[]);
+
+    let post = api.wait_for(&first, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    let summary = post.json();
+    assert_eq!(summary["direction"], "up");
+    assert_eq!(summary["tables_changed"], 1, "{summary:#}");
+    assert_eq!(report(&summary, &hot)["outcome"], "changed");
+    assert_eq!(capacity(&c, &hot).await, (12, 10));
+
+    // The same (warm) process serves the next invocation: the table is not raised again.
+    let post = api.wait_for(&second, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    let summary = post.json();
+    assert_eq!(summary["tables_changed"], 0, "{summary:#}");
+    assert_eq!(
+        report(&summary, &hot)["outcome"],
+        "unchanged",
+        "{summary:#}"
+    );
+    assert_eq!(capacity(&c, &hot).await, (12, 10));
+    assert_eq!(api.handed_out(), vec![first, second]);
+}
+
+#[tokio::test]
+async fn malformed_override_tag_fails_the_invocation_and_healthy_table_is_still_raised() {
+    let c = clients().await;
+    let key = unique("fn-up-bad");
+    let bad = unique("fn-up-bad-tagged");
+    let good = unique("fn-up-bad-healthy");
+    let bad_tag = format!("{key}:read-max");
+    hot_table(&c, &bad, &key, &[(bad_tag.as_str(), "lots")]).await;
+    hot_table(&c, &good, &key, &[]).await;
+
+    let api = FakeRuntimeApi::start();
+    let id = api.push(SCHEDULED_EVENT);
+    let mut f = Function::start(BIN, &api, &key, &[]);
+    let post = api.wait_for(&id, &mut f).await;
+
+    // Reported through /error, which is what Lambda counts in the function's Errors metric.
+    assert_eq!(post.kind, PostKind::Error, "{post:?}\n{}", f.output());
+    assert_eq!(post.error_type_header.as_deref(), Some("unhandled"));
+    let body = post.json();
+    let message = body["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("1 of 2 managed tables failed")
+            && message.contains(&bad)
+            && message.contains(&bad_tag)
+            && message.contains("lots")
+            && !message.contains(&good),
+        "the error names the failed table, the tag and its value, and only them: {body:#}"
+    );
+    assert_eq!(body["errorType"], "TablesFailed", "{body:#}");
+
+    // The healthy table in the same run was raised; the misconfigured one left alone.
+    assert_eq!(capacity(&c, &good).await, (12, 10));
+    assert_eq!(capacity(&c, &bad).await, (10, 10));
+
+    // The full summary is still logged, listing the failure.
+    let summary: Value = f
+        .json_logs()
+        .iter()
+        .find(|l| l["fields"]["message"] == "run summary")
+        .and_then(|l| l["fields"]["summary"].as_str())
+        .map(|s| serde_json::from_str(s).unwrap())
+        .unwrap_or_else(|| panic!("no run summary logged\n{}", f.output()));
+    assert_eq!(summary["tables_changed"], 1, "{summary:#}");
+    assert_eq!(summary["failed"][0]["table"], bad.as_str(), "{summary:#}");
+    assert_eq!(report(&summary, &good)["outcome"], "changed");
+}
+
+#[tokio::test]
+async fn invalid_configuration_fails_the_cold_start_naming_the_variable() {
+    let c = clients().await;
+    let key = unique("fn-up-badenv");
+    let hot = unique("fn-up-badenv-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+
+    let api = FakeRuntimeApi::start();
+    api.push(SCHEDULED_EVENT);
+    let mut f = Function::start(BIN, &api, &key, &[("AUTOSCALER_TARGET_PERCENT", "high")]);
+    let status = f.wait_exit().await;
+
+    assert!(!status.success(), "exited with {status}\n{}", f.output());
+    // main prints the error on stderr and exits 1; the JSON log names it too.
+    assert!(
+        f.stderr().contains("AUTOSCALER_TARGET_PERCENT") && f.stderr().contains("high"),
+        "stderr names the variable and its value\n{}",
+        f.output()
+    );
+    assert!(
+        f.json_logs().iter().any(|l| l["level"] == "ERROR"
+            && l["fields"]["message"] == "invalid configuration"
+            && l["fields"]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("AUTOSCALER_TARGET_PERCENT"))),
+        "an ERROR log line names the variable\n{}",
+        f.output()
+    );
+    // The process fails before it reaches the Runtime API: no event taken, nothing posted
+    // (not even /runtime/init/error: Lambda sees the exit and reports Runtime.ExitError).
+    assert!(api.handed_out().is_empty(), "{:?}", api.handed_out());
+    assert!(api.posts().is_empty(), "{:?}", api.posts());
+    assert_eq!(capacity(&c, &hot).await, (10, 10), "nothing is scaled");
+}
