@@ -220,3 +220,52 @@ pub async fn capacities(
         .map(|t| (t.index, t.read.provisioned, t.write.provisioned))
         .collect())
 }
+
+/// The endpoint of a local moto server for tests: the one named by
+/// `DDB_AUTOSCALER_TEST_ENDPOINT` (it must be on this machine), or a new one started from
+/// `<workspace>/.venv/bin/moto_server` (installed by `scripts/emulator install`) on a free port of
+/// 127.0.0.1. A watchdog shell stops the server when this process ends. Panics with a message
+/// saying what to do when the emulator is not installed or does not start: for tests only.
+pub fn test_endpoint(workspace: &std::path::Path) -> String {
+    use std::time::{Duration, Instant};
+    if let Ok(url) = std::env::var("DDB_AUTOSCALER_TEST_ENDPOINT") {
+        assert!(
+            url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
+            "DDB_AUTOSCALER_TEST_ENDPOINT must be a local emulator, got {url}"
+        );
+        return url;
+    }
+    let moto = workspace.join(".venv/bin/moto_server");
+    assert!(
+        moto.exists(),
+        "the emulator is not installed: run `scripts/emulator install` (or scripts/test) first ({} is missing)",
+        moto.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"));
+    // The watchdog outlives this process on purpose (it is never waited for): it stops and reaps
+    // moto once this process is gone.
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m",
+        moto.display(),
+        std::process::id()
+    );
+    #[allow(clippy::zombie_processes)]
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", moto.display()));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}

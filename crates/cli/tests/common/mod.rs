@@ -6,11 +6,9 @@
 //! share the emulator without seeing each other's tables.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
 use autoscaler_aws::{Clients, RunConfig};
@@ -19,47 +17,9 @@ use scaling_policy::{Dimension, Timestamp};
 static ENDPOINT: OnceLock<String> = OnceLock::new();
 
 fn start_moto() -> String {
-    if let Ok(url) = std::env::var("DDB_AUTOSCALER_TEST_ENDPOINT") {
-        assert!(
-            url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-            "DDB_AUTOSCALER_TEST_ENDPOINT must be a local emulator, got {url}"
-        );
-        return url;
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let moto = root.join(".venv/bin/moto_server");
-    assert!(
-        moto.exists(),
-        "the emulator is not installed: run `scripts/emulator install` (or scripts/test) first ({} is missing)",
-        moto.display()
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    // A watchdog shell stops moto when this test process ends; it is never waited for, on
-    // purpose: it outlives the tests and exits on its own.
-    let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m",
-        moto.display(),
-        std::process::id()
-    );
-    #[allow(clippy::zombie_processes)]
-    Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start moto_server");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    format!("http://127.0.0.1:{port}")
+    autoscaler_aws::emulator::test_endpoint(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+    )
 }
 
 /// The emulator's endpoint URL.
