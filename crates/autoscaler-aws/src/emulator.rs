@@ -109,49 +109,15 @@ pub async fn put_minutes(
         Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
         Dimension::Write => ("ConsumedWriteCapacityUnits", "WriteThrottleEvents"),
     };
-    let mut dims = vec![
-        CwDimension::builder()
-            .name("TableName")
-            .value(table)
-            .build(),
-    ];
-    if let Some(i) = index {
-        dims.push(
-            CwDimension::builder()
-                .name("GlobalSecondaryIndexName")
-                .value(i)
-                .build(),
-        );
-    }
     let mut data = Vec::new();
     for (i, m) in minutes.iter().enumerate() {
-        // The middle of the minute, so no bucketing rule can put it in a neighbour.
-        let at = start.floor_minute().plus_secs(60 * i64::try_from(i)? + 30);
-        let ts = aws_smithy_types::DateTime::from_secs(at.unix());
-        let datum = |name: &str, value: f64| {
-            MetricDatum::builder()
-                .metric_name(name)
-                .set_dimensions(Some(dims.clone()))
-                .timestamp(ts)
-                .value(value)
-                .unit(StandardUnit::Count)
-                .build()
-        };
-        data.push(datum(consumed, m.consumed));
+        let at = start.plus_secs(60 * i64::try_from(i)?);
+        data.push(datum(table, index, consumed, at, m.consumed));
         if m.throttled > 0.0 {
-            data.push(datum(throttled, m.throttled));
+            data.push(datum(table, index, throttled, at, m.throttled));
         }
     }
-    for chunk in data.chunks(20) {
-        clients
-            .cloudwatch
-            .put_metric_data()
-            .namespace("AWS/DynamoDB")
-            .set_metric_data(Some(chunk.to_vec()))
-            .send()
-            .await?;
-    }
-    Ok(())
+    put(clients, data).await
 }
 
 /// Writes one datapoint of any `AWS/DynamoDB` metric of a table or GSI every `step_secs`, the
@@ -166,6 +132,17 @@ pub async fn put_values(
     step_secs: i64,
     values: &[f64],
 ) -> Result<(), BoxError> {
+    let mut data = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        let at = start.plus_secs(step_secs * i64::try_from(i)?);
+        data.push(datum(table, index, metric, at, *v));
+    }
+    put(clients, data).await
+}
+
+/// One datapoint in the middle of the minute holding `at`, so that no bucketing rule can put it
+/// in a neighbouring minute.
+fn datum(table: &str, index: Option<&str>, metric: &str, at: Timestamp, value: f64) -> MetricDatum {
     let mut dims = vec![
         CwDimension::builder()
             .name("TableName")
@@ -180,21 +157,17 @@ pub async fn put_values(
                 .build(),
         );
     }
-    let mut data = Vec::new();
-    for (i, v) in values.iter().enumerate() {
-        let at = start
-            .floor_minute()
-            .plus_secs(step_secs * i64::try_from(i)? + 30);
-        data.push(
-            MetricDatum::builder()
-                .metric_name(metric)
-                .set_dimensions(Some(dims.clone()))
-                .timestamp(aws_smithy_types::DateTime::from_secs(at.unix()))
-                .value(*v)
-                .unit(StandardUnit::Count)
-                .build(),
-        );
-    }
+    let ts = at.floor_minute().plus_secs(30);
+    MetricDatum::builder()
+        .metric_name(metric)
+        .set_dimensions(Some(dims))
+        .timestamp(aws_smithy_types::DateTime::from_secs(ts.unix()))
+        .value(value)
+        .unit(StandardUnit::Count)
+        .build()
+}
+
+async fn put(clients: &Clients, data: Vec<MetricDatum>) -> Result<(), BoxError> {
     for chunk in data.chunks(20) {
         clients
             .cloudwatch

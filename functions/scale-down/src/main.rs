@@ -1,40 +1,15 @@
 //! # ddb-autoscaler-scale-down: the scale-down Lambda function
 //!
-//! Wiring only: configuration from the environment (validated at cold start: a bad value fails
-//! the init with a message naming the variable), the SDK configuration and clients built once,
-//! `lambda_runtime`'s tracing subscriber (JSON logs when the function's log format is JSON),
-//! and a handler that runs the pipeline of `autoscaler-aws` in direction `Down`.
-//!
-//! The handler accepts any JSON event (an EventBridge rule's "Scheduled Event" or a Scheduler's
-//! empty input) and returns the run summary. A run in which any table failed returns an error
-//! (listing the failed tables) so that the function's `Errors` metric sees it.
+//! Wiring only, shared with the other function (`functions/common/serve.rs`): configuration
+//! from the environment validated at cold start, SDK clients built once, `lambda_runtime`'s
+//! tracing subscriber, and a handler that runs the pipeline of `autoscaler-aws` in direction
+//! `Down` for any JSON event and returns the run summary (an error of type `TablesFailed` when a
+//! table failed, so that the function's `Errors` metric sees it).
 
-use autoscaler_aws::{Clients, Direction, RunConfig};
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
-use serde_json::Value;
+#[path = "../../common/serve.rs"]
+mod serve;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let config = match RunConfig::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            // Fails the cold start; Lambda reports it as an init error.
-            tracing::error!(error = %e, "invalid configuration");
-            eprintln!("invalid configuration: {e}");
-            std::process::exit(1);
-        }
-    };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let clients = Clients::new(&sdk);
-    let (clients, config) = (&clients, &config);
-    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
-        autoscaler_aws::invoke(clients, config, Direction::Down, autoscaler_aws::now())
-            .await
-            .map_err(|e| Diagnostic {
-                error_type: e.kind().to_owned(),
-                error_message: e.to_string(),
-            })
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    serve::serve(autoscaler_aws::Direction::Down).await
 }

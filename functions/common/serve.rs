@@ -1,0 +1,39 @@
+//! The wiring both Lambda binaries share, included by each `main.rs` with `#[path]` (the two
+//! functions differ only in their direction).
+//!
+//! Configuration from the environment, validated at cold start: a bad value fails the init with
+//! a message naming the variable. The SDK configuration and clients are built once.
+//! `lambda_runtime`'s tracing subscriber logs JSON when the function's log format is JSON. The
+//! handler accepts any JSON event (an EventBridge rule's "Scheduled Event" or a Scheduler's empty
+//! input) and returns the run summary; a run in which any table failed returns an error of type
+//! `TablesFailed` listing them, so that the function's `Errors` metric sees it.
+
+use autoscaler_aws::{Clients, Direction, RunConfig};
+use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+/// Runs the function until Lambda stops it.
+pub async fn serve(direction: Direction) -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = match RunConfig::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            // Fails the cold start; Lambda reports it as an init error.
+            tracing::error!(error = %e, "invalid configuration");
+            eprintln!("invalid configuration: {e}");
+            std::process::exit(1);
+        }
+    };
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let clients = Clients::new(&sdk);
+    let (clients, config) = (&clients, &config);
+    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
+        autoscaler_aws::invoke(clients, config, direction, autoscaler_aws::now())
+            .await
+            .map_err(|e| Diagnostic {
+                error_type: e.kind().to_owned(),
+                error_message: e.to_string(),
+            })
+    }))
+    .await
+}
