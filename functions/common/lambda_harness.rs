@@ -61,29 +61,12 @@ pub fn unique(name: &str) -> String {
 
 /// Clients pointed at the emulator with dummy credentials, for seeding and checking.
 pub async fn clients() -> Clients {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await;
-    Clients::new(&sdk)
+    autoscaler_aws::emulator::clients_for(endpoint()).await
 }
 
 /// Creates a provisioned table (no GSI) with the given (read, write) capacity and tags.
 pub async fn table(c: &Clients, name: &str, capacity: (u64, u64), tags: &[(&str, &str)]) {
-    let spec = TableSpec {
-        name: name.to_owned(),
-        capacity: Some(capacity),
-        indexes: Vec::new(),
-        tags: tags
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    };
-    create_table(c, &spec)
+    create_table(c, &TableSpec::new(name, Some(capacity), &[], tags))
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e}"));
 }

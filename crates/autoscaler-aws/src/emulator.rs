@@ -242,3 +242,41 @@ pub fn test_endpoint(workspace: &std::path::Path) -> String {
     }
     format!("http://127.0.0.1:{port}")
 }
+
+/// Clients configured as the functions configure theirs, plus the emulator's endpoint URL (what
+/// `AWS_ENDPOINT_URL` does), region `us-east-1` and dummy credentials.
+pub async fn clients_for(endpoint: &str) -> Clients {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "emulator",
+        ))
+        .load()
+        .await;
+    Clients::new(&sdk)
+}
+
+impl TableSpec {
+    /// A table spec from borrowed parts: `capacity` `None` for on-demand, GSIs as
+    /// (name, read, write), tags as (key, value).
+    pub fn new(
+        name: &str,
+        capacity: Option<(u64, u64)>,
+        indexes: &[(&str, u64, u64)],
+        tags: &[(&str, &str)],
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            capacity,
+            indexes: indexes
+                .iter()
+                .map(|(n, r, w)| ((*n).to_owned(), *r, *w))
+                .collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+}

@@ -26,15 +26,7 @@ pub fn endpoint() -> &'static str {
 
 /// Clients configured like the functions', pointed at the emulator.
 pub async fn clients() -> Clients {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await;
-    Clients::new(&sdk)
+    autoscaler_aws::emulator::clients_for(endpoint()).await
 }
 
 /// A run configuration whose opt-in tag key is unique to one test, so parallel tests sharing
@@ -59,23 +51,9 @@ pub async fn table(
     indexes: &[(&str, u64, u64)],
     tags: &[(&str, &str)],
 ) {
-    create_table(
-        c,
-        &TableSpec {
-            name: name.to_owned(),
-            capacity,
-            indexes: indexes
-                .iter()
-                .map(|(n, r, w)| ((*n).to_owned(), *r, *w))
-                .collect(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("create table {name}: {e}"));
+    create_table(c, &TableSpec::new(name, capacity, indexes, tags))
+        .await
+        .unwrap_or_else(|e| panic!("create table {name}: {e}"));
 }
 
 /// Writes `minutes` one-minute datapoints ending at the last complete minute before `now`,
