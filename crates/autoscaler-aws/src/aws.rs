@@ -369,6 +369,21 @@ pub async fn fetch_usage(
     out
 }
 
+/// A `GetMetricData` request over `[start, end)`, oldest datapoints first; queries are added by
+/// the caller.
+fn metric_data_request(
+    clients: &Clients,
+    start: Timestamp,
+    end: Timestamp,
+) -> aws_sdk_cloudwatch::operation::get_metric_data::builders::GetMetricDataFluentBuilder {
+    clients
+        .cloudwatch
+        .get_metric_data()
+        .start_time(aws_smithy_types::DateTime::from_secs(start.unix()))
+        .end_time(aws_smithy_types::DateTime::from_secs(end.unix()))
+        .scan_by(aws_sdk_cloudwatch::types::ScanBy::TimestampAscending)
+}
+
 async fn fetch_batch(
     clients: &Clients,
     batch: &[SeriesKey],
@@ -376,12 +391,7 @@ async fn fetch_batch(
     end: Timestamp,
     minutes: usize,
 ) -> Result<Vec<(SeriesKey, Usage)>, Error> {
-    let mut request = clients
-        .cloudwatch
-        .get_metric_data()
-        .start_time(aws_smithy_types::DateTime::from_secs(start.unix()))
-        .end_time(aws_smithy_types::DateTime::from_secs(end.unix()))
-        .scan_by(aws_sdk_cloudwatch::types::ScanBy::TimestampAscending);
+    let mut request = metric_data_request(clients, start, end);
     for (i, key) in batch.iter().enumerate() {
         let (consumed, throttled) = match key.dimension {
             scaling_policy::Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
@@ -514,12 +524,7 @@ pub async fn fetch_history(
             .into(),
         ));
     }
-    let mut request = clients
-        .cloudwatch
-        .get_metric_data()
-        .start_time(aws_smithy_types::DateTime::from_secs(start.unix()))
-        .end_time(aws_smithy_types::DateTime::from_secs(end.unix()))
-        .scan_by(aws_sdk_cloudwatch::types::ScanBy::TimestampAscending);
+    let mut request = metric_data_request(clients, start, end);
     for (i, key) in keys.iter().enumerate() {
         request = request.metric_data_queries(metric_query(
             &format!("m{i}"),
