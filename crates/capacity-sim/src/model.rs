@@ -168,7 +168,7 @@ pub fn default_initial_capacity(trace: &Trace, params: &ModelParams) -> u64 {
         return p;
     }
     let first = trace.demand.iter().flatten().next().copied().unwrap_or(0.0);
-    ((first / 0.7 - 1e-9).ceil().max(1.0) as u64).min(params.max_capacity)
+    scaling_policy::ceil_units(first / 0.7).clamp(1, params.max_capacity.max(1))
 }
 
 /// Replays `trace` through the model with `policy` in charge.
@@ -266,6 +266,7 @@ pub fn simulate(trace: &Trace, params: &ModelParams, policy: &mut dyn Policy) ->
             Some(_) => Minute {
                 consumed: Some(served),
                 throttled: (refused > EPSILON_UNITS).then_some(refused),
+                causes: None,
             },
         });
         run.provisioned.push(p);

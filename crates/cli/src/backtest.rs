@@ -515,7 +515,7 @@ fn backtest_dimension(
     };
     // Every policy starts where the table was.
     if let Some(first) = actual_series.first() {
-        params.initial_capacity = Some(((first - 1e-9).ceil().max(1.0)) as u64);
+        params.initial_capacity = Some(scaling_policy::ceil_units(*first).max(1));
     }
     params.validate()?;
 

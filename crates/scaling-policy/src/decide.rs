@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::config::{Dimension, Settings};
 use crate::time::Timestamp;
+use crate::units::ceil_units;
 use crate::usage::{DimensionState, Usage};
 
 /// Share of the scale-down window that must have datapoints before anything is lowered.
@@ -124,6 +125,11 @@ pub struct Decision {
     pub reason: Reason,
     /// The numbers behind it.
     pub numbers: Numbers,
+    /// For a decrease the quota allows only a few seconds from now (a scheduled run that
+    /// started a little early for `LastDecreaseDateTime + 3600 s`): the instant to make the
+    /// change at. `None`: now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
 }
 
 impl Action {
@@ -247,15 +253,6 @@ impl Window {
     }
 }
 
-/// Smallest whole number of units >= `x`, ignoring float noise (84 / 0.7 is 120, not 121).
-fn ceil_units(x: f64) -> u64 {
-    if x.is_finite() && x > 0.0 {
-        (x - 1e-9).ceil().max(0.0) as u64
-    } else {
-        0
-    }
-}
-
 fn decision(input: &DimensionInput<'_>, to: u64, reason: Reason, numbers: Numbers) -> Decision {
     let from = input.state.provisioned;
     let action = match to.cmp(&from) {
@@ -270,6 +267,7 @@ fn decision(input: &DimensionInput<'_>, to: u64, reason: Reason, numbers: Number
         action,
         reason,
         numbers,
+        not_before: None,
     }
 }
 

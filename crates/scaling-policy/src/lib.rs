@@ -23,6 +23,7 @@ pub mod config;
 pub mod decide;
 pub mod quota;
 pub mod time;
+pub mod units;
 pub mod usage;
 
 pub use config::{Bounds, Dimension, Mode, Settings, TableTags};
@@ -31,7 +32,8 @@ pub use decide::{
 };
 pub use quota::DecreaseBudget;
 pub use time::Timestamp;
-pub use usage::{DimensionState, Minute, Usage};
+pub use units::ceil_units;
+pub use usage::{DimensionState, Minute, ThrottleCauses, Usage};
 
 /// A configuration problem. Each names the tag (or default) and the value at fault.
 #[derive(Debug, thiserror::Error, PartialEq)]

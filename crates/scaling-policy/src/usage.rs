@@ -11,9 +11,29 @@ use crate::time::Timestamp;
 pub struct Minute {
     /// `Consumed{Read,Write}CapacityUnits`, Sum over the minute (capacity units).
     pub consumed: Option<f64>,
-    /// `{Read,Write}ThrottleEvents`, Sum over the minute. Each refused request counts as at
-    /// least one unit of unmet demand, so this is a lower bound of the refused units.
+    /// `{Read,Write}ThrottleEvents`, Sum over the minute: every throttled request, whatever the
+    /// cause. Each refused request counts as at least one unit of unmet demand, so this is a
+    /// lower bound of the refused units.
     pub throttled: Option<f64>,
+    /// The same throttle events by cause (DynamoDB publishes them since 2025), when they were
+    /// fetched: the AWS layer asks for them only for series whose combined throttle events were
+    /// above zero. `None` means the cause is unknown, and every event counts as "capacity too
+    /// low" (the cautious reading: more capacity is what cures that).
+    pub causes: Option<ThrottleCauses>,
+}
+
+/// Throttle events of one minute by cause (Sums over the minute).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct ThrottleCauses {
+    /// `{Read,Write}ProvisionedThroughputThrottleEvents`: provisioned capacity too low; more
+    /// capacity cures it.
+    pub provisioned: f64,
+    /// `{Read,Write}KeyRangeThroughputThrottleEvents`: one partition is hot; more table capacity
+    /// does not cure it.
+    pub key_range: f64,
+    /// `{Read,Write}AccountLimitThrottleEvents` and `...MaxOnDemandThroughputThrottleEvents`:
+    /// account or on-demand limits, which table capacity does not cure either.
+    pub other: f64,
 }
 
 impl Minute {
@@ -22,6 +42,7 @@ impl Minute {
         Self {
             consumed: Some(consumed),
             throttled: Some(throttled),
+            causes: None,
         }
     }
 
@@ -29,6 +50,7 @@ impl Minute {
     pub const GAP: Minute = Minute {
         consumed: None,
         throttled: None,
+        causes: None,
     };
 }
 

@@ -196,6 +196,7 @@ fn more_demand_strategy(now: Timestamp) -> impl Strategy<Value = (Usage, Usage)>
                         None if add_throttle => Some(dt),
                         None => None,
                     },
+                    causes: None,
                 })
                 .collect();
             (
@@ -234,6 +235,7 @@ fn gaps_and_zeros_strategy(now: Timestamp) -> impl Strategy<Value = (Usage, Usag
                     .map(|&(c, t, mask)| Minute {
                         consumed: if mask & 1 != 0 { missing } else { Some(c * level) },
                         throttled: if mask & 2 != 0 { missing } else { t },
+                        causes: None,
                     })
                     .collect()
             };

@@ -313,6 +313,7 @@ fn down_insufficient_data_below_80_percent_coverage() {
     m[0] = Minute {
         consumed: None,
         throttled: Some(0.0),
+        causes: None,
     };
     let d = down(&s, &state(1_000), &usage_before(now, m.clone()), now);
     assert_eq!(d.reason, Reason::InsufficientData);
@@ -370,6 +371,7 @@ fn down_counts_throttle_events_of_a_minute_without_consumed_datapoint() {
     m[29] = Minute {
         consumed: None,
         throttled: Some(6_000.0),
+        causes: None,
     };
     let d = down(&s, &state(100), &usage_before(now, m), now);
     assert_eq!(

@@ -150,6 +150,7 @@ fn up_counts_a_minute_that_has_only_throttle_events() {
     let only_throttled = Minute {
         consumed: None,
         throttled: Some(600.0),
+        causes: None,
     };
     let u = usage_before(now, vec![Minute::GAP, Minute::GAP, only_throttled]);
     let d = up(&s, &state(100), &u, now);

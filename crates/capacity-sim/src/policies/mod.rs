@@ -205,12 +205,7 @@ impl Policy for Scheduled {
 
 /// `ceil(x)` as capacity units, ignoring float noise, at least `min`, at most `max`.
 pub(crate) fn units(x: f64, min: u64, max: u64) -> u64 {
-    let u = if x.is_finite() && x > 0.0 {
-        (x - 1e-9).ceil() as u64
-    } else {
-        0
-    };
-    u.clamp(min, max.max(min))
+    scaling_policy::ceil_units(x).clamp(min, max.max(min))
 }
 
 #[cfg(test)]

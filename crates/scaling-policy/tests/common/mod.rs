@@ -182,9 +182,9 @@ pub fn throttled_strategy() -> impl Strategy<Value = Option<f64>> {
 pub fn minute_strategy() -> impl Strategy<Value = Minute> {
     prop_oneof![
         1 => Just(Minute::GAP),
-        1 => (0.0f64..=6_000.0).prop_map(|t| Minute { consumed: None, throttled: Some(t) }),
+        1 => (0.0f64..=6_000.0).prop_map(|t| Minute { consumed: None, throttled: Some(t), causes: None }),
         8 => (consumed_strategy(), throttled_strategy())
-            .prop_map(|(c, t)| Minute { consumed: Some(c), throttled: t }),
+            .prop_map(|(c, t)| Minute { consumed: Some(c), throttled: t, causes: None }),
     ]
 }
 
