@@ -126,6 +126,7 @@ impl RunConfig {
             up_window_minutes: u32::try_from(up).unwrap_or(u32::MAX),
             down_window_minutes: u32::try_from(down).unwrap_or(u32::MAX),
             min_decrease_fraction: min_decrease,
+            ..Settings::default()
         };
         let defaults = validate(&settings, |_| Origin::Default).map_err(Error::Defaults)?;
         Ok(Self {

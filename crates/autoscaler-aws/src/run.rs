@@ -505,11 +505,13 @@ fn decide(
             dimension: Dimension::Read,
             state: &target.read,
             usage: &read_usage,
+            history: None,
         };
         let write = DimensionInput {
             dimension: Dimension::Write,
             state: &target.write,
             usage: &write_usage,
+            history: None,
         };
         let [r, w] = match direction {
             Direction::Up => [

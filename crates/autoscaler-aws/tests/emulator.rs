@@ -33,6 +33,7 @@ fn policy_up(
         dimension: Dimension::Read,
         state: &state,
         usage: &usage,
+        history: None,
     };
     scale_up(&Settings::default(), input, now).to
 }

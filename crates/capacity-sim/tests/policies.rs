@@ -194,8 +194,13 @@ fn ours_scales_up_on_peak_demand_over_the_trigger() {
         &params(2, 1, 100),
         &mut Ours::default(),
     );
-    // Minute 10 is published at minute 13: ceil(95 / 0.8).
-    assert_eq!(changes(&run.provisioned), vec![(14, 119)]);
+    // Minute 10 is published at minute 13. It is a new high, and the newest six minutes are
+    // above the six before: growth (1.15^(1/6))^5 on top of ceil(95 / 0.8) = 119. One raise:
+    // the next minutes are no new high.
+    let g = 1.15f64.powf(5.0 / 6.0);
+    let want = scaling_policy::ceil_units(95.0 * g / 0.8);
+    assert_eq!(want, 134);
+    assert_eq!(changes(&run.provisioned), vec![(14, want)]);
 }
 
 #[test]

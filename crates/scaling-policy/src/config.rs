@@ -82,8 +82,23 @@ pub struct Settings {
     /// Minutes of datapoints the scale-down decision looks at.
     pub down_window_minutes: u32,
     /// A decrease must lower capacity by at least this fraction to be worth one of the day's
-    /// scarce decreases (a decrease that rides along in the same call is free; see `decide`).
+    /// scarce decreases (a decrease that rides along in the same call is free; see
+    /// `scale_down`).
     pub min_decrease_fraction: f64,
+    /// Minutes ahead that scale-up extrapolates a rising demand (the time a new capacity takes
+    /// to be in force and checked again); 0 switches the growth rule off.
+    pub growth_horizon_minutes: u32,
+    /// The most the growth rule multiplies the peak demand by (1 switches it off).
+    pub growth_cap: f64,
+    /// Minutes of the seasonal look-ahead (the demand of yesterday's and last week's same
+    /// minutes, see `seasonal`); 0 switches the seasonal floor off.
+    pub seasonal_ahead_minutes: u32,
+    /// A decrease the quota allows only this many seconds from now is still decided, to be made
+    /// then (scheduled runs start a few seconds late or early against `LastDecreaseDateTime`).
+    pub quota_grace_secs: i64,
+    /// A decrease less than an hour after the previous one spends one of the day's four
+    /// spacing-free decreases: it must save at least this fraction (0: no pacing).
+    pub pacing_decrease_fraction: f64,
 }
 
 impl Settings {
@@ -117,6 +132,11 @@ impl Default for Settings {
             up_window_minutes: 5,
             down_window_minutes: 20,
             min_decrease_fraction: 0.10,
+            growth_horizon_minutes: 5,
+            growth_cap: 1.5,
+            seasonal_ahead_minutes: 60,
+            quota_grace_secs: 45,
+            pacing_decrease_fraction: 0.5,
         }
     }
 }
@@ -446,6 +466,7 @@ impl Fields {
             up_window_minutes: self.get(Setting::UpWindowMinutes).value as u32,
             down_window_minutes: self.get(Setting::DownWindowMinutes).value as u32,
             min_decrease_fraction: defaults.min_decrease_fraction,
+            ..defaults.clone()
         };
         validate(&settings, |s| self.get(s).origin.clone())
     }
@@ -515,6 +536,36 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
         return contradiction(format!(
             "minimum decrease {}% is outside 0-99%",
             pct(s.min_decrease_fraction)
+        ));
+    }
+    if s.growth_horizon_minutes > 60 {
+        return contradiction(format!(
+            "growth horizon {} minutes is outside 0-60",
+            s.growth_horizon_minutes
+        ));
+    }
+    if !(1.0..=4.0).contains(&s.growth_cap) {
+        return contradiction(format!(
+            "growth cap {} is outside 1-4 (1 switches growth off)",
+            s.growth_cap
+        ));
+    }
+    if s.seasonal_ahead_minutes > 360 {
+        return contradiction(format!(
+            "seasonal look-ahead {} minutes is outside 0-360",
+            s.seasonal_ahead_minutes
+        ));
+    }
+    if !(0..=55).contains(&s.quota_grace_secs) {
+        return contradiction(format!(
+            "quota grace {} s is outside 0-55",
+            s.quota_grace_secs
+        ));
+    }
+    if !(0.0..1.0).contains(&s.pacing_decrease_fraction) {
+        return contradiction(format!(
+            "pacing decrease {}% is outside 0-99%",
+            pct(s.pacing_decrease_fraction)
         ));
     }
     Ok(s.clone())

@@ -8,29 +8,37 @@
 //! The model, per dimension (read or write) of a table or a GSI:
 //! - [`config`]: validated [`Settings`] made of deployment defaults plus tag overrides
 //!   ([`TableTags`]); contradictions are errors that name the tag and the value.
-//! - [`usage`]: per-minute consumed and throttle datapoints ([`Usage`]) where a gap is unknown,
-//!   never zero; and the [`DimensionState`] from `DescribeTable`.
-//! - [`quota`]: DynamoDB's decrease quota, exactly ([`DecreaseBudget`]).
-//! - [`decide`]: [`scale_up`] (raise before throttling, never lower) and [`scale_down`] /
-//!   [`scale_down_pair`] (lower when worth a scarce decrease, never raise). Missing data keeps
-//!   capacity as it is.
+//! - [`usage`]: per-minute consumed and throttle datapoints ([`Usage`], throttle events by cause
+//!   when known) where a gap is unknown, never zero; and the [`DimensionState`] from
+//!   `DescribeTable`.
+//! - [`window`]: a look-back window summarised (peak demand, throttling by cause, growth).
+//! - [`seasonal`]: the demand that came at this time of day yesterday and a week ago.
+//! - [`quota`]: DynamoDB's decrease quota ([`DecreaseBudget`]).
+//! - [`mod@scale_up`] (raise before throttling, never lower) and [`mod@scale_down`]
+//!   ([`scale_down()`], [`scale_down_pair`]: lower when worth a scarce decrease, never raise),
+//!   each returning a [`decision::Decision`]. Missing data keeps capacity as it is.
 //!
-//! Key decisions: demand is consumed *plus* throttled units, because consumption is capped by
-//! capacity; capacity is a whole number of units; every decision carries a machine-readable
-//! [`Reason`] and the [`Numbers`] it was based on, so a log line explains itself.
+//! Key decisions: demand is consumed *plus* the throttled units more capacity would serve,
+//! because consumption is capped by capacity, while a hot key's throttling never buys capacity;
+//! capacity is a whole number of units ([`ceil_units`]); every decision carries a
+//! machine-readable [`Reason`] and the [`Numbers`] it was based on, so a log line explains itself.
 
 pub mod config;
-pub mod decide;
+pub mod decision;
 pub mod quota;
+pub mod scale_down;
+pub mod scale_up;
+pub mod seasonal;
 pub mod time;
 pub mod units;
 pub mod usage;
+pub mod window;
 
 pub use config::{Bounds, Dimension, Mode, Settings, TableTags};
-pub use decide::{
-    Action, Decision, DimensionInput, Numbers, Reason, scale_down, scale_down_pair, scale_up,
-};
+pub use decision::{Action, Decision, DimensionInput, Numbers, Reason};
 pub use quota::DecreaseBudget;
+pub use scale_down::{scale_down, scale_down_pair};
+pub use scale_up::scale_up;
 pub use time::Timestamp;
 pub use units::ceil_units;
 pub use usage::{DimensionState, Minute, ThrottleCauses, Usage};

@@ -1,7 +1,18 @@
-//! DynamoDB's decrease quota, exactly: per table and per GSI, per UTC day, the first
+//! DynamoDB's decrease quota: per table and per GSI, per UTC day, the first
 //! [`FREE_DECREASES`] decreases may happen at any time; after that one decrease at most every
 //! [`DECREASE_INTERVAL_SECS`] seconds, and never more than [`MAX_DECREASES_PER_DAY`] in a day.
 //! One `UpdateTable` lowering reads and writes together counts once.
+//!
+//! **Which wording this follows.** DynamoDB has documented the quota two ways, and which one it
+//! enforces is unverified: the older "4 decreases in the first hour, then 1 per hour if none in
+//! the preceding hour", and the current ServiceQuotas page's token bucket, "You start each day
+//! with 4 available decreases. Each hour, 1 additional decrease becomes available, up to the
+//! maximum of 4 available at any time", at most 27 a day. The rule here satisfies both: its
+//! first four decreases of a day need no spacing (both wordings start the day with four), and
+//! each later one comes at least an hour after the previous one, by which time either reading
+//! has made one more available; the daily cap is the same. It is stricter than the token bucket
+//! (which would allow a burst of up to four again after a quiet morning), never looser. It is
+//! the one rule the functions, the CLI and the simulator share.
 
 use serde::Serialize;
 

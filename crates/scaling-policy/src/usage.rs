@@ -52,6 +52,33 @@ impl Minute {
         throttled: None,
         causes: None,
     };
+
+    /// Throttle events that more capacity would have served: the provisioned-throughput ones
+    /// when the causes are known, else every event (the cautious reading).
+    pub fn capacity_throttled(&self) -> f64 {
+        let total = self.throttled.unwrap_or(0.0).max(0.0);
+        match self.causes {
+            Some(c) => c.provisioned.max(0.0),
+            None => total,
+        }
+    }
+
+    /// Throttle events that more table capacity would not have served: key-range (hot
+    /// partition) and account-limit ones. Zero when the causes are unknown.
+    pub fn uncurable_throttled(&self) -> f64 {
+        self.causes
+            .map_or(0.0, |c| c.key_range.max(0.0) + c.other.max(0.0))
+    }
+
+    /// Demand of the minute in units/s, for capacity purposes: consumed plus the throttle events
+    /// more capacity would have served (each refused request counts as at least one unit).
+    /// `None` when the minute has no datapoint at all.
+    pub fn demand(&self) -> Option<f64> {
+        if self.consumed.is_none() && self.throttled.is_none() {
+            return None;
+        }
+        Some((self.consumed.unwrap_or(0.0).max(0.0) + self.capacity_throttled()) / 60.0)
+    }
 }
 
 /// Consecutive one-minute datapoints starting at `start` (a whole minute).

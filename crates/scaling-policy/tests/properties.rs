@@ -26,6 +26,7 @@ impl Case {
             dimension: self.dimension,
             state: &self.state,
             usage: &self.usage,
+            history: None,
         }
     }
 
@@ -144,7 +145,11 @@ fn check_consistent(d: &Decision) -> Result<(), TestCaseError> {
     let reason_fits = match d.action {
         Action::Increase => matches!(
             d.reason,
-            Reason::Throttled | Reason::AboveTrigger | Reason::BelowMin
+            Reason::Throttled
+                | Reason::AboveTrigger
+                | Reason::Rising
+                | Reason::Seasonal
+                | Reason::BelowMin
         ),
         Action::Decrease => matches!(
             d.reason,
@@ -154,6 +159,8 @@ fn check_consistent(d: &Decision) -> Result<(), TestCaseError> {
             d.reason,
             Reason::Throttled
                 | Reason::AboveTrigger
+                | Reason::Rising
+                | Reason::Seasonal
                 | Reason::BelowMin
                 | Reason::Overprovisioned
                 | Reason::AboveMax
@@ -295,8 +302,13 @@ proptest! {
         let next = c.state.budget.next_allowed(c.now);
         prop_assert_eq!(d.numbers.next_decrease_at, Some(next));
         if d.action == Action::Decrease {
-            prop_assert!(c.state.budget.allows(c.now));
-            prop_assert_eq!(next, c.now);
+            // Allowed now, or at `not_before`, within the grace.
+            let at = d.not_before.unwrap_or(c.now);
+            prop_assert!(c.state.budget.allows(at), "{:?}", d);
+            prop_assert_eq!(next.max(c.now), at);
+            prop_assert!(at.secs_since(c.now) <= c.settings.quota_grace_secs);
+        } else {
+            prop_assert_eq!(d.not_before, None);
         }
         let pair = p.down();
         for (d, st) in pair.iter().zip(&p.states) {
@@ -304,7 +316,7 @@ proptest! {
             prop_assert_eq!(d.from, st.provisioned);
             check_consistent(d)?;
             if d.action == Action::Decrease {
-                prop_assert!(st.budget.allows(p.now));
+                prop_assert!(st.budget.allows(d.not_before.unwrap_or(p.now)));
             }
         }
         prop_assert_eq!((pair[0].dimension, pair[1].dimension), (Dimension::Read, Dimension::Write));
@@ -319,7 +331,7 @@ proptest! {
         for (i, (dim, d)) in Dimension::BOTH.into_iter().zip(&pair).enumerate() {
             let alone = scale_down(
                 &p.settings,
-                DimensionInput { dimension: dim, state: &p.states[i], usage: &p.usages[i] },
+                DimensionInput { dimension: dim, state: &p.states[i], usage: &p.usages[i], history: None },
                 p.now,
             );
             if d.reason == Reason::RidesAlong {
@@ -345,6 +357,10 @@ proptest! {
         }),
         pair_states in pair_strategy(false),
     ) {
+        // Growth follows the trend, not the level: monotone only without it (its own
+        // property below says it never lowers anything).
+        let c = Case { settings: without_growth(c.settings.clone()), ..c };
+        let pair_states = PairCase { settings: without_growth(pair_states.settings.clone()), ..pair_states };
         let less = Case { usage: base.clone(), ..c.clone() };
         let larger = Case { usage: more.clone(), ..c };
         let (lu, mu) = (less.up(), larger.up());
@@ -399,6 +415,7 @@ proptest! {
         }),
         pair_states in pair_strategy(false),
     ) {
+        let c = Case { settings: without_growth(c.settings.clone()), ..c };
         let with_gaps = Case { usage: gaps.clone(), ..c.clone() };
         let with_zeros = Case { usage: zeros.clone(), ..c };
         let (gu, zu) = (with_gaps.up(), with_zeros.up());
@@ -497,5 +514,96 @@ proptest! {
         );
         let violation = quota_violation(budget, &decreases);
         prop_assert_eq!(violation, None, "decreases: {:?}", decreases);
+    }
+}
+
+/// Seven days and a few hours of history before `now`, made of a short random pattern repeated
+/// (so that both lags of the seasonal floor see data, gaps and throttling), sometimes with
+/// stretches of gaps.
+fn history_strategy(now: Timestamp) -> impl Strategy<Value = Usage> {
+    (
+        prop::collection::vec(minute_strategy(), 1..=200),
+        level_strategy(),
+        any::<bool>(),
+    )
+        .prop_map(move |(pattern, level, holes)| {
+            let start = now.floor_minute().plus_secs(-(7 * DAY + 2 * 3_600));
+            let n = 7 * 1_440 + 6 * 60;
+            Usage {
+                start,
+                minutes: (0..n)
+                    .map(|i| {
+                        if holes && (i / 360) % 3 == 1 {
+                            Minute::GAP
+                        } else {
+                            scaled(pattern[i % pattern.len()], level)
+                        }
+                    })
+                    .collect(),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The growth rule only ever adds to what the reactive rule decides.
+    #[test]
+    fn prop_growth_never_lowers_the_reactive_decision(c in case_strategy(false)) {
+        let with = c.up();
+        let without = Case { settings: without_growth(c.settings.clone()), ..c.clone() }.up();
+        prop_assert!(with.to >= without.to, "{:?} with growth vs {:?}", with, without);
+        prop_assert!(with.numbers.growth >= 1.0 && with.numbers.growth <= c.settings.growth_cap.max(1.0));
+        if with.to > without.to {
+            prop_assert!(matches!(with.reason, Reason::Rising | Reason::Throttled | Reason::AboveTrigger | Reason::Seasonal));
+        }
+    }
+
+    /// The seasonal floor only ever adds capacity: with history, scale-up raises at least as
+    /// much and scale-down lowers at most as much as without; and a decrease never goes below
+    /// the floor it reports.
+    #[test]
+    fn prop_seasonal_floor_never_lowers(
+        (c, h) in case_strategy(false).prop_flat_map(|c| {
+            let now = c.now;
+            (Just(c), history_strategy(now))
+        }),
+    ) {
+        let input = c.input().with_history(&h);
+        let up_with = scale_up(&c.settings, input, c.now);
+        let down_with = scale_down(&c.settings, input, c.now);
+        let (up_without, down_without) = (c.up(), c.down());
+        prop_assert!(up_with.to >= up_without.to, "{:?} vs {:?}", up_with, up_without);
+        prop_assert!(down_with.to >= down_without.to, "{:?} vs {:?}", down_with, down_without);
+        check_consistent(&up_with)?;
+        check_consistent(&down_with)?;
+        if let (Some(e), Action::Decrease) = (down_with.numbers.seasonal_demand, down_with.action)
+            && down_with.reason == Reason::Overprovisioned
+        {
+            let floor = scaling_policy::ceil_units(e / c.settings.target).clamp(c.bounds().min, c.bounds().max);
+            prop_assert!(down_with.to >= floor, "{:?} below the floor {}", down_with, floor);
+        }
+    }
+
+    /// History alone never lowers anything, and with an all-gap recent window it changes
+    /// capacity only to raise it ahead of a floor it reports (or to min).
+    #[test]
+    fn prop_history_with_gaps_only_never_lowers(
+        (c, h) in case_strategy(false).prop_flat_map(|c| {
+            let now = c.now;
+            (Just(c), history_strategy(now))
+        }),
+    ) {
+        let gaps = Usage { start: c.now.floor_minute().plus_secs(-60 * 90), minutes: vec![Minute::GAP; 90] };
+        let c = Case { usage: gaps, ..c };
+        let input = c.input().with_history(&h);
+        let u = scale_up(&c.settings, input, c.now);
+        prop_assert!(u.to >= u.from);
+        if u.to > u.from.max(c.bounds().min) {
+            prop_assert_eq!(u.reason, Reason::Seasonal);
+            prop_assert!(u.numbers.seasonal_demand.is_some());
+        }
+        let d = scale_down(&c.settings, input, c.now);
+        check_gap_down(&d, c.state.provisioned, c.bounds())?;
     }
 }

@@ -8,10 +8,10 @@
 mod common;
 
 use common::*;
-use scaling_policy::decide::MIN_DOWN_COVERAGE;
+use scaling_policy::scale_down::MIN_DOWN_COVERAGE;
 use scaling_policy::{
-    Action, DecreaseBudget, DimensionState, Minute, Numbers, Reason, Settings, Timestamp, Usage,
-    scale_down_pair,
+    Action, DecreaseBudget, DimensionState, Minute, Numbers, Reason, Settings, ThrottleCauses,
+    Timestamp, Usage, scale_down_pair,
 };
 
 /// The numbers every scale-down decision carries, before the data-specific fields.
@@ -22,7 +22,10 @@ fn base_numbers(s: &Settings, next_decrease_at: Timestamp) -> Numbers {
         peak_demand: None,
         peak_consumed: None,
         throttle_events: 0.0,
+        key_range_events: 0.0,
         utilisation: None,
+        growth: 1.0,
+        seasonal_demand: None,
         target: s.target,
         trigger: s.scale_up_trigger,
         min: s.read.min,
@@ -121,24 +124,6 @@ fn down_never_below_min() {
     assert_eq!(d.numbers.peak_demand, Some(0.0));
     let d = down(&defaults(), &state(1_000), &idle, now);
     assert_eq!(d.to, 1, "DynamoDB's own minimum");
-}
-
-#[test]
-fn down_never_below_latest_demand() {
-    // Demand has been rising through the window and is highest in the latest minute: the new
-    // capacity must carry it with headroom. (With target <= 90% the peak / target floor always
-    // dominates the latest-demand floor, so this is the same rule seen from the other side.)
-    let s = defaults();
-    let now = noon();
-    let rising: Vec<Minute> = (0..30).map(|i| ups(10.0 + 5.0 * f64::from(i))).collect();
-    let latest = 10.0 + 5.0 * 29.0; // 155 units/s
-    let d = down(&s, &state(1_000), &usage_before(now, rising), now);
-    assert_eq!(
-        (d.to, d.action, d.reason),
-        (222, Action::Decrease, Reason::Overprovisioned)
-    );
-    assert!(d.to as f64 >= latest);
-    assert_eq!(d.numbers.peak_demand, Some(latest));
 }
 
 #[test]
@@ -577,5 +562,212 @@ fn down_never_lowers_a_table_that_was_throttled_in_the_window() {
     assert_eq!(
         (d.action, d.reason),
         (Action::Decrease, Reason::Overprovisioned)
+    );
+}
+
+#[test]
+fn down_a_decrease_due_seconds_from_now_is_made_then() {
+    // Hourly scale-down, the 4 free decreases spent: the previous one was stamped 20 s into its
+    // run, and this run started 5 s after the hour, 15 s before `last + 3600 s`.
+    let s = Settings {
+        quota_grace_secs: 45,
+        ..defaults()
+    };
+    let now = at(12 * 3600 + 5);
+    let last = at(11 * 3600 + 20);
+    let u = quiet_half_hour(now);
+    let d = down(&s, &with_budget(1_000, 5, last), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (200, Action::Decrease, Reason::Overprovisioned)
+    );
+    assert_eq!(d.not_before, Some(at(12 * 3600 + 20)));
+    assert_eq!(d.numbers.next_decrease_at, Some(at(12 * 3600 + 20)));
+    // 50 s early is beyond the 45 s grace: the hour is lost, as it is without a grace.
+    let early = at(12 * 3600 - 30);
+    let d = down(
+        &s,
+        &with_budget(1_000, 5, last),
+        &quiet_half_hour(early),
+        early,
+    );
+    assert_eq!(
+        (d.to, d.reason, d.not_before),
+        (1_000, Reason::QuotaExhausted, None)
+    );
+    let d = down(&defaults(), &with_budget(1_000, 5, last), &u, now);
+    assert_eq!(
+        (d.to, d.reason),
+        (1_000, Reason::QuotaExhausted),
+        "no grace"
+    );
+    // Allowed now: no waiting.
+    let d = down(&s, &with_budget(1_000, 5, at(11 * 3600)), &u, now);
+    assert_eq!((d.to, d.not_before), (200, None));
+}
+
+#[test]
+fn down_hourly_runs_up_to_30_s_late_make_every_decrease() {
+    // Demand falls a little every hour; scale-down runs at every hour, 0-30 s late, and the
+    // decrease is stamped a second after it is made. With the grace, every run from 01:00 on decreases;
+    // without it, a run that starts before the previous stamp + 3600 s waits another hour.
+    let lateness = |h: i64| (h * 7 + 3) % 31; // 0..=30 s, irregular
+    let count = |grace: i64| {
+        let s = Settings {
+            quota_grace_secs: grace,
+            min_decrease_fraction: 0.01,
+            ..defaults()
+        };
+        let mut st = DimensionState {
+            budget: DecreaseBudget {
+                decreases_today: 4,
+                last_decrease: Some(at(lateness(0) + 1)),
+            },
+            ..state(10_000)
+        };
+        let mut made = 0;
+        for h in 1..24 {
+            let now = at(h * 3600 + lateness(h));
+            let level = 5_000.0 - 100.0 * h as f64;
+            let d = down(&s, &st, &usage_before(now, steady(level, 30)), now);
+            if d.action == Action::Decrease {
+                let stamped = d.not_before.unwrap_or(now).plus_secs(1);
+                assert!(st.budget.allows(stamped.plus_secs(-1)));
+                st.provisioned = d.to;
+                st.budget = st.budget.after_decrease(stamped);
+                made += 1;
+            }
+        }
+        made
+    };
+    assert_eq!(count(45), 23, "every hour from 01:00 to 23:00");
+    assert!(
+        count(0) < 20,
+        "without the grace some hours are lost: {}",
+        count(0)
+    );
+}
+
+#[test]
+fn down_pacing_keeps_the_free_decreases_for_a_large_drop() {
+    let s = Settings {
+        pacing_decrease_fraction: 0.5,
+        quota_grace_secs: 45,
+        ..defaults()
+    };
+    let now = noon();
+    // Two decreases today, the last 20 minutes ago: a 30% saving is not worth a spacing-free
+    // decrease...
+    let u = usage_before(now, steady(490.0, 30)); // wants 700 of 1000
+    let d = down(&s, &with_budget(1_000, 2, now.plus_secs(-1_200)), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (1_000, Action::Keep, Reason::Pacing)
+    );
+    assert_eq!(d.numbers.wanted, Some(700));
+    // ...a 60% one is.
+    let u = usage_before(now, steady(280.0, 30)); // wants 400
+    let d = down(&s, &with_budget(1_000, 2, now.plus_secs(-1_200)), &u, now);
+    assert_eq!((d.to, d.reason), (400, Reason::Overprovisioned));
+    // An hour (less the grace) after the previous one, a decrease is an hourly one: no pacing.
+    let u = usage_before(now, steady(490.0, 30));
+    let d = down(&s, &with_budget(1_000, 2, now.plus_secs(-3_560)), &u, now);
+    assert_eq!((d.to, d.reason), (700, Reason::Overprovisioned));
+    // Without pacing, the small saving is spent.
+    let d = down(
+        &defaults(),
+        &with_budget(1_000, 2, now.plus_secs(-1_200)),
+        &u,
+        now,
+    );
+    assert_eq!((d.to, d.reason), (700, Reason::Overprovisioned));
+}
+
+#[test]
+fn down_key_range_throttling_does_not_block_a_decrease() {
+    let s = defaults();
+    let now = noon();
+    let hot = Minute {
+        causes: Some(ThrottleCauses {
+            provisioned: 0.0,
+            key_range: 60.0,
+            other: 0.0,
+        }),
+        ..ups_throttled(30.0, 1.0)
+    };
+    let u = usage_before(now, vec![hot; 30]);
+    let d = down(&s, &state(1_000), &u, now);
+    assert_eq!(
+        (d.to, d.reason),
+        (43, Reason::Overprovisioned),
+        "ceil(30 / 0.7)"
+    );
+    assert_eq!(d.numbers.key_range_events, 1_800.0);
+    // Provisioned-throughput throttling does.
+    let capacity = Minute {
+        causes: Some(ThrottleCauses {
+            provisioned: 60.0,
+            key_range: 0.0,
+            other: 0.0,
+        }),
+        ..hot
+    };
+    let u = usage_before(now, vec![capacity; 30]);
+    assert_eq!(
+        down(&s, &state(1_000), &u, now).reason,
+        Reason::RecentThrottling
+    );
+}
+
+#[test]
+fn down_seasonal_floor_keeps_capacity_for_a_known_ramp() {
+    let s = Settings {
+        seasonal_ahead_minutes: 60,
+        ..defaults()
+    };
+    let now = noon();
+    let u = usage_before(now, steady(100.0, 30));
+    // Yesterday and a week ago, 30 minutes from now, demand went to 350 units/s.
+    let start = now.floor_minute().plus_secs(-8 * DAY);
+    let h = Usage {
+        start,
+        minutes: (0..8 * 1440)
+            .map(|i: i64| {
+                let ramp = [1, 7].contains(&(i / 1440)) && (30..90).contains(&(i % 1440));
+                ups(if ramp { 350.0 } else { 100.0 })
+            })
+            .collect(),
+    };
+    let st = state(1_000);
+    let d = scaling_policy::scale_down(&s, read(&st, &u).with_history(&h), now);
+    assert_eq!(
+        (d.to, d.reason),
+        (500, Reason::Overprovisioned),
+        "ceil(350 / 0.7)"
+    );
+    assert_eq!(d.numbers.seasonal_demand, Some(350.0));
+    let d = down(&s, &st, &u, now);
+    assert_eq!(d.to, 143, "without history: ceil(100 / 0.7)");
+}
+
+#[test]
+fn pair_shares_the_later_not_before() {
+    let s = Settings {
+        quota_grace_secs: 45,
+        ..defaults()
+    };
+    let now = at(12 * 3600 + 5);
+    let last = at(11 * 3600 + 20);
+    let (r_state, r_usage) = (with_budget(1_000, 5, last), quiet_half_hour(now));
+    let (w_state, w_usage) = (
+        with_budget(100, 5, last),
+        usage_before(now, steady(60.0, 30)),
+    );
+    let [r, w] = scale_down_pair(&s, read(&r_state, &r_usage), write(&w_state, &w_usage), now);
+    assert_eq!((r.to, r.reason), (200, Reason::Overprovisioned));
+    assert_eq!((w.to, w.reason), (86, Reason::RidesAlong));
+    assert_eq!(
+        (r.not_before, w.not_before),
+        (Some(at(12 * 3600 + 20)), Some(at(12 * 3600 + 20)))
     );
 }

@@ -6,7 +6,9 @@
 mod common;
 
 use common::*;
-use scaling_policy::{Action, DimensionState, Minute, Numbers, Reason, Settings, Usage};
+use scaling_policy::{
+    Action, DimensionState, Minute, Numbers, Reason, Settings, ThrottleCauses, Usage,
+};
 
 /// The numbers every scale-up decision carries, before the data-specific fields.
 fn base_numbers(s: &Settings) -> Numbers {
@@ -16,7 +18,10 @@ fn base_numbers(s: &Settings) -> Numbers {
         peak_demand: None,
         peak_consumed: None,
         throttle_events: 0.0,
+        key_range_events: 0.0,
         utilisation: None,
+        growth: 1.0,
+        seasonal_demand: None,
         target: s.target,
         trigger: s.scale_up_trigger,
         min: s.read.min,
@@ -293,37 +298,42 @@ fn up_without_data_keeps_with_reason_no_data() {
 }
 
 #[test]
-fn up_ignores_minutes_before_last_increase() {
+fn up_counts_demand_before_the_last_increase_but_not_its_throttling() {
     let s = defaults();
     let now = noon(); // 12:00:30; window 11:55..=11:59
-    // 200 units/s until 11:57, then 10 units/s.
+    // 200 units/s (60 of them refused) until 11:57, then 10 units/s.
+    let throttled = ups_throttled(140.0, 60.0);
     let u = usage_before(
         now,
-        vec![ups(200.0), ups(200.0), ups(200.0), ups(10.0), ups(10.0)],
+        vec![throttled, throttled, throttled, ups(10.0), ups(10.0)],
     );
     let without = up(&s, &state(100), &u, now);
-    assert_eq!((without.to, without.reason), (286, Reason::AboveTrigger));
-    // Raised at 11:57:10: the 11:57 minute (which holds the increase) and earlier are ignored.
+    assert_eq!((without.to, without.reason), (286, Reason::Throttled));
+    // Raised to 300 at 11:57:10 for that demand: the minutes up to 11:57 were served at the old
+    // capacity, and 200 / 300 is below the trigger. Nothing more to do; the reason says why the
+    // throttling in the window buys nothing.
     let raised = DimensionState {
         last_increase: Some(at(11 * 3600 + 57 * 60 + 10)),
-        ..state(100)
+        ..state(300)
     };
     let d = up(&s, &raised, &u, now);
     assert_eq!(
         (d.to, d.action, d.reason),
-        (100, Action::Keep, Reason::BelowTrigger)
+        (300, Action::Keep, Reason::Settling)
     );
-    assert_eq!(d.numbers.known_minutes, 2);
-    assert_eq!(d.numbers.peak_demand, Some(10.0));
-    // Raised at 11:59:40: nothing in the window is after it.
-    let just_raised = DimensionState {
+    assert_eq!(d.numbers.known_minutes, 5);
+    assert_eq!(d.numbers.peak_demand, Some(200.0));
+    assert_eq!(d.numbers.throttle_events, 3.0 * 3_600.0);
+    // An increase decided on older data fell short (to 100): the demand measured before it
+    // still counts, so the next run raises again at once instead of waiting for new minutes.
+    let fell_short = DimensionState {
         last_increase: Some(at(11 * 3600 + 59 * 60 + 40)),
         ..state(100)
     };
-    let d = up(&s, &just_raised, &u, now);
+    let d = up(&s, &fell_short, &u, now);
     assert_eq!(
         (d.to, d.action, d.reason),
-        (100, Action::Keep, Reason::NoData)
+        (286, Action::Increase, Reason::AboveTrigger)
     );
 }
 
@@ -387,7 +397,7 @@ fn up_throttling_still_served_at_the_old_capacity_does_not_add_a_unit() {
     let d = up(&s, &st, &u, now);
     assert_eq!(
         (d.action, d.to, d.reason),
-        (Action::Keep, 100, Reason::NoSaving)
+        (Action::Keep, 100, Reason::Settling)
     );
     assert_eq!(
         d.numbers.throttle_events, 600.0,
@@ -403,4 +413,195 @@ fn up_throttling_still_served_at_the_old_capacity_does_not_add_a_unit() {
         (d.action, d.to, d.reason),
         (Action::Increase, 101, Reason::Throttled)
     );
+}
+
+/// A minute with `consumed` units/s and `throttled` refused units/s all caused by a hot key.
+fn hot_key_minute(consumed: f64, throttled: f64) -> Minute {
+    Minute {
+        causes: Some(ThrottleCauses {
+            provisioned: 0.0,
+            key_range: throttled * 60.0,
+            other: 0.0,
+        }),
+        ..ups_throttled(consumed, throttled)
+    }
+}
+
+#[test]
+fn up_key_range_throttling_alone_buys_nothing() {
+    // 30 units/s served on 100, 60 throttle events a minute from one hot key.
+    let s = defaults();
+    let now = noon();
+    let u = usage_before(now, vec![hot_key_minute(30.0, 1.0); 5]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (100, Action::Keep, Reason::KeyRangeThrottling)
+    );
+    assert_eq!(d.numbers.throttle_events, 300.0);
+    assert_eq!(d.numbers.key_range_events, 300.0);
+    assert_eq!(
+        d.numbers.peak_demand,
+        Some(30.0),
+        "refused hot-key requests are not demand that capacity could serve"
+    );
+    // The same events without their causes (not fetched) are read cautiously: one unit more.
+    let unknown = usage_before(now, vec![ups_throttled(30.0, 1.0); 5]);
+    let d = up(&s, &state(100), &unknown, now);
+    assert_eq!((d.to, d.reason), (101, Reason::Throttled));
+    // Provisioned-throughput throttling next to the hot key does buy capacity, for its demand.
+    let mut mixed = hot_key_minute(60.0, 1.0);
+    mixed.throttled = Some(60.0 + 1_200.0);
+    mixed.causes = Some(ThrottleCauses {
+        provisioned: 1_200.0,
+        key_range: 60.0,
+        other: 0.0,
+    });
+    let u = usage_before(now, vec![mixed; 5]);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(
+        (d.to, d.reason),
+        (115, Reason::Throttled),
+        "ceil((60 + 20) / 0.7)"
+    );
+}
+
+#[test]
+fn up_hot_key_for_a_day_makes_no_increase() {
+    // The ratchet of the issue: 30 units/s served on 100 RCU, 60 hot-key throttle events a
+    // minute, scale-up every minute for 24 hours with the shipped defaults. Before the causes
+    // were read, every run after the settle minute added a unit (100 -> ~388 in a day).
+    let s = Settings::default();
+    let start = at(0);
+    let mut st = state(100);
+    let mut increases = 0;
+    for minute in 0..1_440 {
+        let now = start.plus_secs(60 * minute + 30);
+        let u = usage_before(now, vec![hot_key_minute(30.0, 1.0); 12]);
+        let d = up(&s, &st, &u, now);
+        if d.action == Action::Increase {
+            increases += 1;
+            st.provisioned = d.to;
+            st.last_increase = Some(now);
+        } else {
+            assert_eq!(d.reason, Reason::KeyRangeThrottling, "minute {minute}");
+        }
+    }
+    assert_eq!((increases, st.provisioned), (0, 100));
+}
+
+/// `n` minutes of demand growing by `rate` a minute from `first` units/s.
+fn ramp(first: f64, rate: f64, n: i32) -> Vec<Minute> {
+    (0..n).map(|i| ups(first * rate.powi(i))).collect()
+}
+
+#[test]
+fn up_rising_demand_is_answered_before_it_reaches_the_trigger() {
+    let s = Settings {
+        growth_horizon_minutes: 5,
+        growth_cap: 1.5,
+        ..defaults()
+    };
+    let now = noon();
+    // +4% a minute, the newest minute at 70 units/s on 100: below the 80% trigger.
+    let mut minutes = ramp(70.0 / 1.04f64.powi(11), 1.04, 12);
+    let u = usage_before(now, minutes.clone());
+    let d = up(&s, &state(100), &u, now);
+    let g = d.numbers.growth;
+    assert!(
+        (g / 1.04f64.powi(5) - 1.0).abs() < 2e-3,
+        "about 4% a minute for 5 minutes: {g}"
+    );
+    let want = (70.0 * g / 0.7f64 - 1e-9).ceil() as u64;
+    assert!(want > 115, "more than the trigger would give: {want}");
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (want, Action::Increase, Reason::Rising)
+    );
+    // The same level held steady is no reason to raise.
+    let flat = usage_before(now, steady(70.0, 12));
+    let d = up(&s, &state(100), &flat, now);
+    assert_eq!(
+        (d.to, d.reason, d.numbers.growth),
+        (100, Reason::BelowTrigger, 1.0)
+    );
+    // Growth is capped.
+    minutes = ramp(10.0, 1.3, 12);
+    let u = usage_before(now, minutes);
+    let d = up(&s, &state(100), &u, now);
+    assert_eq!(d.numbers.growth, 1.5);
+    // Switched off, the ramp waits for the trigger.
+    let off = Settings {
+        growth_horizon_minutes: 0,
+        ..s
+    };
+    let u = usage_before(now, ramp(70.0 / 1.04f64.powi(11), 1.04, 12));
+    assert_eq!(up(&off, &state(100), &u, now).reason, Reason::BelowTrigger);
+}
+
+/// Eight days of history before `now`: 100 units/s, and `level` units/s in the `at_minute..`
+/// hour of the days (0 = 8 days ago) in `days`.
+fn history(
+    now: scaling_policy::Timestamp,
+    level: f64,
+    days: &[i64],
+    from_now_minutes: i64,
+) -> Usage {
+    let start = now.floor_minute().plus_secs(-8 * DAY);
+    let minutes = (0..8 * 1440)
+        .map(|i: i64| {
+            let day = i / 1440;
+            let in_day = i % 1440;
+            let ramp_at = from_now_minutes;
+            if days.contains(&day) && (ramp_at..ramp_at + 60).contains(&in_day) {
+                ups(level)
+            } else {
+                ups(100.0)
+            }
+        })
+        .collect();
+    Usage { start, minutes }
+}
+
+#[test]
+fn up_seasonal_floor_raises_ahead_of_a_ramp_seen_yesterday_and_last_week() {
+    let s = Settings {
+        seasonal_ahead_minutes: 60,
+        ..defaults()
+    };
+    let now = noon();
+    let u = usage_before(now, steady(100.0, 5));
+    // 20 minutes from now, yesterday (day 7) and a week ago (day 1) went to 300 units/s.
+    let h = history(now, 300.0, &[1, 7], 20);
+    let st = state(150);
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_history(&h), now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (429, Action::Increase, Reason::Seasonal),
+        "ceil(300 / 0.7)"
+    );
+    assert_eq!(d.numbers.seasonal_demand, Some(300.0));
+    // Only yesterday: a one-off, no floor.
+    let once = history(now, 300.0, &[7], 20);
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_history(&once), now);
+    assert_eq!((d.to, d.reason), (150, Reason::BelowTrigger));
+    // Beyond the look-ahead: nothing yet.
+    let later = history(now, 300.0, &[1, 7], 70);
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_history(&later), now);
+    assert_eq!((d.to, d.reason), (150, Reason::BelowTrigger));
+    // A floor less than 10% above the capacity is not worth an update.
+    let small = history(now, 110.0, &[1, 7], 20);
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_history(&small), now);
+    assert_eq!(
+        (d.to, d.reason),
+        (150, Reason::BelowTrigger),
+        "ceil(110 / 0.7) = 158"
+    );
+    // Switched off.
+    let off = Settings {
+        seasonal_ahead_minutes: 0,
+        ..s
+    };
+    let d = scaling_policy::scale_up(&off, read(&st, &u).with_history(&h), now);
+    assert_eq!(d.reason, Reason::BelowTrigger);
 }

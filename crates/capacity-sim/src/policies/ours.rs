@@ -1,6 +1,10 @@
 //! Ours: the real `scaling-policy` crate, called as the Lambda functions call it.
 
-use scaling_policy::{Dimension, DimensionInput, DimensionState, Settings, scale_down, scale_up};
+use scaling_policy::window::GROWTH_MINUTES;
+use scaling_policy::{
+    Dimension, DimensionInput, DimensionState, Settings, Timestamp, Usage, scale_down, scale_up,
+    seasonal,
+};
 
 use crate::model::{Policy, View};
 
@@ -22,6 +26,9 @@ use crate::model::{Policy, View};
 pub struct Ours {
     settings: Settings,
     dimension: Dimension,
+    /// The seasonal history and the hour it was fetched for, refreshed hourly as the functions
+    /// refresh theirs.
+    history: Option<(i64, Usage)>,
 }
 
 impl Default for Ours {
@@ -36,6 +43,7 @@ impl Ours {
         Self {
             settings,
             dimension: Dimension::Read,
+            history: None,
         }
     }
 }
@@ -52,18 +60,32 @@ impl Policy for Ours {
         let window = self
             .settings
             .up_window_minutes
-            .max(self.settings.down_window_minutes);
+            .max(self.settings.down_window_minutes)
+            .max(GROWTH_MINUTES);
         let usage = view.metrics.usage(view.t(), window);
+        let ahead = self.settings.seasonal_ahead_minutes;
+        if ahead > 0 {
+            let hour = view.now.unix().div_euclid(3_600);
+            if self.history.as_ref().is_none_or(|(h, _)| *h != hour) {
+                // What the functions fetch once an hour: both lags' windows, from what
+                // CloudWatch has published (history is days old, so all of it).
+                let (start, end) =
+                    seasonal::history_range(view.now, ahead, seasonal::HISTORY_VALID_MINUTES);
+                let minute_of =
+                    |t: Timestamp| view.t() + t.secs_since(view.now.floor_minute()) / 60;
+                let span = u32::try_from(end.secs_since(start) / 60).unwrap_or(0);
+                self.history = Some((hour, view.metrics.usage(minute_of(end), span)));
+            }
+        }
         let state = DimensionState {
             provisioned: view.provisioned,
             budget: view.budget,
             last_increase: view.last_increase,
         };
-        let input = DimensionInput {
-            dimension: self.dimension,
-            state: &state,
-            usage: &usage,
-        };
+        let mut input = DimensionInput::new(self.dimension, &state, &usage);
+        if let Some((_, history)) = &self.history {
+            input = input.with_history(history);
+        }
         let up = scale_up(&self.settings, input, view.now);
         if up.changes() {
             return Some(up.to);

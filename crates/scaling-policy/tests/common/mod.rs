@@ -69,6 +69,12 @@ pub fn defaults() -> Settings {
         up_window_minutes: 5,
         down_window_minutes: 30,
         min_decrease_fraction: 0.20,
+        // The rules added later are off here; their own tests switch them on.
+        growth_horizon_minutes: 0,
+        growth_cap: 1.0,
+        seasonal_ahead_minutes: 0,
+        quota_grace_secs: 0,
+        pacing_decrease_fraction: 0.0,
         ..Settings::default()
     }
 }
@@ -89,6 +95,7 @@ pub fn read<'a>(state: &'a DimensionState, usage: &'a Usage) -> DimensionInput<'
         dimension: Dimension::Read,
         state,
         usage,
+        history: None,
     }
 }
 
@@ -98,6 +105,7 @@ pub fn write<'a>(state: &'a DimensionState, usage: &'a Usage) -> DimensionInput<
         dimension: Dimension::Write,
         state,
         usage,
+        history: None,
     }
 }
 
@@ -129,20 +137,28 @@ pub fn provisioned_strategy() -> impl Strategy<Value = u64> {
 }
 
 /// Valid settings: target 0.2..=0.9, trigger in (target, 1.0], min <= max, windows 1..=60,
-/// cooldown 0..=120 minutes, minimum decrease 0..50%. Each one passes `validate`.
+/// cooldown 0..=120 minutes, minimum decrease 0..50%, growth (horizon 0..=10, cap 1..=2),
+/// seasonal look-ahead 0..=120 minutes, quota grace 0..=55 s, pacing 0..90%. Each one passes
+/// `validate`.
 pub fn settings_strategy() -> impl Strategy<Value = Settings> {
     (
-        0.2f64..=0.9,
-        0.001f64..=1.0,
-        bounds_strategy(),
-        bounds_strategy(),
-        0i64..=120,
-        1u32..=60,
-        1u32..=60,
-        0.0f64..0.5,
+        (
+            0.2f64..=0.9,
+            0.001f64..=1.0,
+            bounds_strategy(),
+            bounds_strategy(),
+            0i64..=120,
+            1u32..=60,
+            1u32..=60,
+            0.0f64..0.5,
+        ),
+        (0u32..=10, 1.0f64..=2.0, 0u32..=120, 0i64..=55, 0.0f64..0.9),
     )
         .prop_map(
-            |(target, above, read, write, cooldown_min, up_w, down_w, min_decrease)| {
+            |(
+                (target, above, read, write, cooldown_min, up_w, down_w, min_decrease),
+                (horizon, cap, ahead, grace, pacing),
+            )| {
                 let settings = Settings {
                     read,
                     write,
@@ -152,10 +168,24 @@ pub fn settings_strategy() -> impl Strategy<Value = Settings> {
                     up_window_minutes: up_w,
                     down_window_minutes: down_w,
                     min_decrease_fraction: min_decrease,
+                    growth_horizon_minutes: horizon,
+                    growth_cap: cap,
+                    seasonal_ahead_minutes: ahead,
+                    quota_grace_secs: grace,
+                    pacing_decrease_fraction: pacing,
                 };
                 validate(&settings, |_| Origin::Default).expect("generated settings are valid")
             },
         )
+}
+
+/// `s` with the trend-following rule off (growth is not monotone in past demand: a series that
+/// was lower a few minutes ago is rising, and gets more).
+pub fn without_growth(s: Settings) -> Settings {
+    Settings {
+        growth_horizon_minutes: 0,
+        ..s
+    }
 }
 
 /// Read or write.
@@ -342,6 +372,7 @@ pub fn simulate_pair(
                     dimension: dim,
                     state: &st,
                     usage: &usage,
+                    history: None,
                 },
                 now,
             );
@@ -359,26 +390,29 @@ pub fn simulate_pair(
                 dimension: Dimension::Read,
                 state: &states[0],
                 usage: &usages[0],
+                history: None,
             },
             DimensionInput {
                 dimension: Dimension::Write,
                 state: &states[1],
                 usage: &usages[1],
+                history: None,
             },
             now,
         );
-        let mut lowered = false;
+        let mut lowered = None;
         for (decision, d) in pair.iter().zip(dims.iter_mut()) {
             assert_ne!(decision.action, Action::Increase, "scale_down raised");
             if decision.action == Action::Decrease {
                 d.provisioned = decision.to;
-                lowered = true;
+                // Made when the decision says (a few seconds from now, within the grace).
+                lowered = Some(decision.not_before.unwrap_or(now));
             }
         }
-        if lowered {
+        if let Some(at) = lowered {
             // One UpdateTable for both dimensions: one decrease.
-            budget = budget.after_decrease(now);
-            decreases.push(now);
+            budget = budget.after_decrease(at);
+            decreases.push(at);
         }
         for (dim, d) in Dimension::BOTH.into_iter().zip(dims.iter_mut()) {
             d.serve(demand(dim, i));
@@ -409,9 +443,10 @@ pub fn simulate_single(
         }
         let decision = scale_down(settings, read(&d.state(budget), &usage), now);
         if decision.action == Action::Decrease {
+            let at = decision.not_before.unwrap_or(now);
             d.provisioned = decision.to;
-            budget = budget.after_decrease(now);
-            decreases.push(now);
+            budget = budget.after_decrease(at);
+            decreases.push(at);
         }
         d.serve(demand(i));
     }
