@@ -340,6 +340,33 @@ pub struct SeriesKey {
     pub dimension: scaling_policy::Dimension,
 }
 
+/// The `AWS/DynamoDB` metric names of one dimension: the one place that spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricNames {
+    /// Consumed capacity units (a Sum per period).
+    pub consumed: &'static str,
+    /// Throttle events of every cause together (a Sum per period).
+    pub throttled: &'static str,
+    /// Provisioned capacity units (an Average per period).
+    pub provisioned: &'static str,
+}
+
+/// The metric names of `dimension`.
+pub const fn metric_names(dimension: scaling_policy::Dimension) -> MetricNames {
+    match dimension {
+        scaling_policy::Dimension::Read => MetricNames {
+            consumed: "ConsumedReadCapacityUnits",
+            throttled: "ReadThrottleEvents",
+            provisioned: "ProvisionedReadCapacityUnits",
+        },
+        scaling_policy::Dimension::Write => MetricNames {
+            consumed: "ConsumedWriteCapacityUnits",
+            throttled: "WriteThrottleEvents",
+            provisioned: "ProvisionedWriteCapacityUnits",
+        },
+    }
+}
+
 /// The most metric queries one `GetMetricData` call accepts.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
 
@@ -393,15 +420,10 @@ async fn fetch_batch(
 ) -> Result<Vec<(SeriesKey, Usage)>, Error> {
     let mut request = metric_data_request(clients, start, end);
     for (i, key) in batch.iter().enumerate() {
-        let (consumed, throttled) = match key.dimension {
-            scaling_policy::Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
-            scaling_policy::Dimension::Write => {
-                ("ConsumedWriteCapacityUnits", "WriteThrottleEvents")
-            }
-        };
+        let names = metric_names(key.dimension);
         request = request
-            .metric_data_queries(query(&format!("c{i}"), key, consumed))
-            .metric_data_queries(query(&format!("t{i}"), key, throttled));
+            .metric_data_queries(query(&format!("c{i}"), key, names.consumed))
+            .metric_data_queries(query(&format!("t{i}"), key, names.throttled));
     }
     let mut usages: Vec<Usage> = batch
         .iter()

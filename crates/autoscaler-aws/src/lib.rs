@@ -20,7 +20,6 @@
 //! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
 
 pub mod aws;
-pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod run;
