@@ -230,10 +230,10 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     let s = &failed.summary;
     assert_eq!(s.failed.len(), 1);
     assert_eq!(s.failed[0].table, "malformed-bad");
+    let error = s.failed[0].error.to_string();
     assert!(
-        s.failed[0].error.contains(&bad_tag) && s.failed[0].error.contains("lots"),
-        "the error names the tag and the value: {}",
-        s.failed[0].error
+        error.contains(&bad_tag) && error.contains("lots"),
+        "the error names the tag and the value: {error}"
     );
     assert!(failed.to_string().contains("malformed-bad"), "{failed}");
     assert_eq!(capacity(&c, "malformed-bad", None).await, (10, 10));

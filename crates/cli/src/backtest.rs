@@ -69,7 +69,7 @@ use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 
 use autoscaler_aws::aws::{self, MAX_DATAPOINTS_PER_CALL, MetricKey};
-use autoscaler_aws::table::{Billing, Target};
+use autoscaler_aws::table::{Billing, TableOrIndex};
 use capacity_sim::policies::Ours;
 use capacity_sim::{ModelParams, PolicySpec, Trace, evaluate, simulate};
 use scaling_policy::{Dimension, Mode, Settings, TableTags, Timestamp};
@@ -421,7 +421,7 @@ struct Series<'a> {
 fn backtest_dimension(
     name: &str,
     series: &Series<'_>,
-    target: &Target,
+    target: &TableOrIndex,
     billing: Billing,
     settings: &Settings,
     start: Timestamp,
@@ -613,12 +613,12 @@ pub async fn run(args: Args) -> Result<(), Error> {
     let name = args.table.clone();
     let (description, tagged) = common::describe_and_tags(&aws, &name).await?;
     let target = description
-        .targets
+        .table_and_indexes
         .iter()
         .find(|t| t.index.as_deref() == args.index.as_deref())
         .ok_or_else(|| -> Error {
             let gsis: Vec<&str> = description
-                .targets
+                .table_and_indexes
                 .iter()
                 .filter_map(|t| t.index.as_deref())
                 .collect();

@@ -155,8 +155,9 @@ impl AwsArgs {
                     .into(),
             );
         };
-        if let Err(why) = autoscaler_aws::aws::check_credentials(&sdk).await {
-            return Err(format!("no AWS credentials found ({why}); {CREDENTIALS_HELP}").into());
+        if let Err(e) = autoscaler_aws::aws::check_credentials(&sdk).await {
+            let why = autoscaler_aws::error::chain(&e);
+            return Err(format!("{why}; {CREDENTIALS_HELP}").into());
         }
         Ok(Aws {
             clients: autoscaler_aws::Clients::new(&sdk),
@@ -229,10 +230,10 @@ pub async fn describe_and_tags(
 > {
     let description = match autoscaler_aws::aws::describe(&aws.clients, name).await {
         Ok(d) => d,
-        Err((autoscaler_aws::aws::Failure::NotFound, _)) => {
+        Err(e) if e.kind() == autoscaler_aws::ErrorKind::NotFound => {
             return Err(unknown_table(name, &aws.region));
         }
-        Err((_, e)) => return Err(aws_error(&e)),
+        Err(e) => return Err(aws_error(&e)),
     };
     let tagged = autoscaler_aws::aws::discover(&aws.clients, &aws.config.tag_key)
         .await

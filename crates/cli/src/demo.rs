@@ -154,7 +154,7 @@ fn reason(summary: &RunSummary, key: &Key) -> String {
     match (found, &t.outcome) {
         (Some(d), _) => d.decision.reason.as_str().to_owned(),
         (None, autoscaler_aws::Outcome::Skipped { reason }) => reason.clone(),
-        (None, autoscaler_aws::Outcome::Failed { error }) => error.clone(),
+        (None, autoscaler_aws::Outcome::Failed { error }) => error.to_string(),
         (None, _) => String::new(),
     }
 }

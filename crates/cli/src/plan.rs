@@ -168,7 +168,7 @@ fn add(plan: &mut Plan, summary: RunSummary, configured_dry_run: bool) {
         .extend(summary.failed.into_iter().map(|f| Failed {
             direction,
             table: f.table,
-            error: f.error,
+            error: f.error.to_string(),
         }));
 }
 

@@ -39,11 +39,10 @@
 //!   `on`/`dry-run`, on-demand, not `ACTIVE`);
 //! - `failed`: `{table, error}` for tables the functions would fail on.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use autoscaler_aws::aws::{self, SeriesKey};
-use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TargetDecision};
+use autoscaler_aws::aws::{self, Measured, SeriesKey};
+use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TableOrIndexDecision};
 use scaling_policy::{Action, Decision, Dimension, Mode, Reason, Timestamp, Usage};
 use serde::Serialize;
 
@@ -76,7 +75,15 @@ struct Report {
     window_minutes: u32,
     targets: Vec<TargetRow>,
     skipped: Vec<run::Skipped>,
-    failed: Vec<run::Failed>,
+    failed: Vec<FailedRow>,
+}
+
+/// A table the functions would fail on.
+#[derive(Debug, Serialize)]
+struct FailedRow {
+    table: String,
+    /// The error with its cause chain.
+    error: String,
 }
 
 /// One table or GSI.
@@ -164,7 +171,7 @@ fn consumption(usage: &Usage, now: Timestamp) -> Consumption {
 }
 
 fn find<'a>(
-    decisions: &'a [TargetDecision],
+    decisions: &'a [TableOrIndexDecision],
     index: Option<&str>,
     dimension: Dimension,
 ) -> Result<&'a Decision, Error> {
@@ -176,16 +183,12 @@ fn find<'a>(
 }
 
 /// The rows of one prepared table, or the error that made its decisions impossible.
-fn rows(
-    p: &Prepared,
-    usage: &HashMap<SeriesKey, Result<Usage, String>>,
-    now: Timestamp,
-) -> Result<Vec<TargetRow>, Error> {
+fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>, Error> {
     let up = run::decisions(p, usage, Direction::Up, now)?;
     let down = run::decisions(p, usage, Direction::Down, now)?;
     let name = &p.description.name;
     let mut out = Vec::new();
-    for (target, settings) in p.description.targets.iter().zip(&p.settings) {
+    for (target, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
         let index = target.index.as_deref();
         let dimension_row = |dimension: Dimension| -> Result<DimensionRow, Error> {
             let state = match dimension {
@@ -197,12 +200,7 @@ fn rows(
                 index: target.index.clone(),
                 dimension,
             };
-            let series = match usage.get(&key) {
-                Some(Ok(u)) => u,
-                Some(Err(e)) => return Err(e.clone().into()),
-                None => return Err(format!("no metrics were fetched for {name}").into()),
-            };
-            let c = consumption(series, now);
+            let c = consumption(run::series(usage, &key)?, now);
             let p = state.provisioned.max(1) as f64;
             let bounds = settings.bounds(dimension);
             Ok(DimensionRow {
@@ -270,7 +268,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     let end = now.floor_minute();
     let keys = run::series_keys(&prepared);
     let usage = if keys.is_empty() {
-        HashMap::new()
+        Measured::new()
     } else {
         aws::fetch_usage(
             &aws.clients,
@@ -294,9 +292,9 @@ pub async fn run(args: Args) -> Result<(), Error> {
     for p in &prepared {
         match rows(p, &usage, now) {
             Ok(rows) => report.targets.extend(rows),
-            Err(e) => report.failed.push(run::Failed {
+            Err(e) => report.failed.push(FailedRow {
                 table: p.description.name.clone(),
-                error: e.to_string(),
+                error: autoscaler_aws::error::chain(&*e),
             }),
         }
     }
@@ -307,9 +305,9 @@ pub async fn run(args: Args) -> Result<(), Error> {
                 table: r.table,
                 reason,
             }),
-            Outcome::Failed { error } => report.failed.push(run::Failed {
+            Outcome::Failed { error } => report.failed.push(FailedRow {
                 table: r.table,
-                error,
+                error: error.to_string(),
             }),
             Outcome::Changed | Outcome::Unchanged | Outcome::DryRun => {}
         }

@@ -253,10 +253,8 @@ pub async fn capacities(
     clients: &Clients,
     table: &str,
 ) -> Result<Vec<(Option<String>, u64, u64)>, Error> {
-    let d = autoscaler_aws::aws::describe(clients, table)
-        .await
-        .map_err(|(_, e)| e)?;
-    Ok(d.targets
+    let d = autoscaler_aws::aws::describe(clients, table).await?;
+    Ok(d.table_and_indexes
         .into_iter()
         .map(|t| (t.index, t.read.provisioned, t.write.provisioned))
         .collect())

@@ -215,6 +215,22 @@ pub enum Mode {
     DryRun,
 }
 
+impl Mode {
+    /// `"on"` or `"dry-run"`: the opt-in tag's value, as in the JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Mode::On => "on",
+            Mode::DryRun => "dry-run",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The overrides of one table (or of one of its indexes): each tag parsed once into the type of
 /// the [`Settings`] field it sets, with the tag it came from.
 ///
@@ -466,16 +482,16 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
     if !(0.2..=0.9).contains(&s.target) {
         return contradiction(format!(
             "target utilisation {}% (from {}) is outside 20-90%",
-            pct(s.target),
+            as_percent(s.target),
             origin(Setting::Target)
         ));
     }
     if !(s.scale_up_trigger > s.target && s.scale_up_trigger <= 1.0) {
         return contradiction(format!(
             "scale-up trigger {}% (from {}) must be above the target {}% (from {}) and at most 100%",
-            pct(s.scale_up_trigger),
+            as_percent(s.scale_up_trigger),
             origin(Setting::ScaleUpTrigger),
-            pct(s.target),
+            as_percent(s.target),
             origin(Setting::Target)
         ));
     }
@@ -501,13 +517,14 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
     if !(0.0..1.0).contains(&s.min_decrease_fraction) {
         return contradiction(format!(
             "minimum decrease {}% is outside 0-99%",
-            pct(s.min_decrease_fraction)
+            as_percent(s.min_decrease_fraction)
         ));
     }
     Ok(s.clone())
 }
 
-fn pct(fraction: f64) -> f64 {
+/// A fraction as a percentage with one decimal, for messages (0.8 -> 80, 0.195 -> 19.5).
+fn as_percent(fraction: f64) -> f64 {
     (fraction * 1000.0).round() / 10.0
 }
 

@@ -91,6 +91,24 @@ async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
         "no JSON `run summary` log line\n{}",
         f.output()
     );
+    // One `decision` line per dimension, `applied` as the README documents it.
+    let applied: Vec<(&str, &str)> = logs
+        .iter()
+        .filter(|l| l["fields"]["message"] == "decision" && l["fields"]["table"] == hot.as_str())
+        .map(|l| {
+            let f = &l["fields"];
+            (
+                f["dimension"].as_str().unwrap_or_default(),
+                f["applied"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        applied,
+        [("read", "applied"), ("write", "applied")],
+        "{}",
+        f.output()
+    );
     assert!(api.unexpected().is_empty(), "{:?}", api.unexpected());
 }
 
