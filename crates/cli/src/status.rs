@@ -46,8 +46,9 @@ use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TableOr
 use scaling_policy::{Action, Decision, Dimension, Mode, Reason, Timestamp, Usage};
 use serde::Serialize;
 
-use crate::common::{self, AwsArgs, Error};
-use crate::output;
+use crate::account::{self, AwsArgs};
+use crate::common::Error;
+use crate::output::{self, decimal, percent};
 
 /// Minutes the consumption figures cover.
 pub const WINDOW_MINUTES: u32 = 15;
@@ -242,20 +243,20 @@ pub async fn run(args: Args) -> Result<(), Error> {
         mut reports,
     } = run::discover_and_prepare(&aws.clients, &aws.config)
         .await
-        .map_err(|e| common::aws_error(&e))?;
+        .map_err(|e| account::aws_error(&e))?;
     if let Some(name) = &args.table {
         prepared.retain(|p| p.description.name == *name);
         reports.retain(|r| r.table == *name);
         let managed = !prepared.is_empty() || reports.iter().any(|r| r.mode.is_some());
         if !managed {
-            let (_, tagged) = common::describe_and_tags(&aws, name).await?;
+            let (_, tagged) = account::describe_and_tags(&aws, name).await?;
             let value = tagged.as_ref().and_then(|t| {
                 t.tags
                     .iter()
                     .find(|(k, _)| *k == aws.config.tag_key)
                     .map(|(_, v)| v.as_str())
             });
-            return Err(common::not_opted_in(name, &aws.config.tag_key, value));
+            return Err(account::not_opted_in(name, &aws.config.tag_key, value));
         }
     }
     prepared.sort_by(|a, b| a.description.name.cmp(&b.description.name));
@@ -336,24 +337,6 @@ pub async fn run(args: Args) -> Result<(), Error> {
     }
 }
 
-/// `on` or `dry-run`.
-pub fn mode_str(mode: Mode) -> &'static str {
-    match mode {
-        Mode::On => "on",
-        Mode::DryRun => "dry-run",
-    }
-}
-
-/// Units/s with two decimals, `-` when unknown.
-pub fn rate(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
-}
-
-/// A fraction as a whole percentage, `-` when unknown.
-pub fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", v * 100.0))
-}
-
 fn verdict(v: &Verdict) -> String {
     match v.action {
         Action::Keep => format!("keep ({})", v.reason.as_str()),
@@ -405,11 +388,11 @@ fn render(r: &Report) -> String {
                 rows.push(vec![
                     t.table.clone(),
                     t.index.clone().unwrap_or_else(|| "-".to_owned()),
-                    mode_str(t.mode).to_owned(),
+                    t.mode.as_str().to_owned(),
                     dim.to_owned(),
                     d.provisioned.to_string(),
-                    rate(d.consumed_peak),
-                    rate(d.consumed_avg),
+                    decimal(d.consumed_peak),
+                    decimal(d.consumed_avg),
                     percent(d.utilisation_peak),
                     percent(d.utilisation_avg),
                     format!("{:.0}", d.throttle_events),
