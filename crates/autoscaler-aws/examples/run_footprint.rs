@@ -18,8 +18,8 @@
 
 use std::time::Instant;
 
-use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
 use autoscaler_aws::{Clients, Direction, RunConfig, run};
+use emulator_fixtures::{SeedMinute, TableSpec, create_table, put_minutes};
 use scaling_policy::Dimension;
 
 fn peak_rss_kib() -> u64 {

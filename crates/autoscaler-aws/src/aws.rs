@@ -3,18 +3,21 @@
 //! [`Clients`].
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_sdk_cloudwatch::types::{Dimension as CwDimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    BillingMode, GlobalSecondaryIndexUpdate, ProvisionedThroughput,
-    ProvisionedThroughputDescription, UpdateGlobalSecondaryIndexAction,
+    BillingMode, GlobalSecondaryIndexUpdate, IndexStatus, ProvisionedThroughput,
+    ProvisionedThroughputDescription, TableStatus, UpdateGlobalSecondaryIndexAction,
 };
 use aws_sdk_resourcegroupstagging::types::TagFilter;
 use scaling_policy::{DecreaseBudget, DimensionState, Minute, Timestamp, Usage};
 
-use crate::error::{BoxError, Error};
-use crate::table::{Billing, CapacityChange, TableDescription, TaggedTable, Target, timestamp};
+use crate::error::{BoxError, Error, ErrorKind};
+use crate::table::{
+    Billing, CapacityChange, Status, TableDescription, TableOrIndex, TaggedTable, timestamp,
+};
 
 /// The three AWS clients a run uses. Build them once per cold start.
 #[derive(Clone, Debug)]
@@ -38,49 +41,41 @@ impl Clients {
     }
 }
 
-/// How a failed AWS call should be treated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// The table does not exist (any more).
-    NotFound,
-    /// The table is being updated; try again next run.
-    InUse,
-    /// DynamoDB refused a decrease (quota) or a capacity above its limits.
-    LimitExceeded,
-    /// Anything else.
-    Other,
-}
-
 /// Classifies an SDK error: by its modeled variant where the operation models it, else by its
 /// error code.
-pub fn classify<E: ProvideErrorMetadata>(err: &E, modeled: Option<Failure>) -> Failure {
+fn classify<E: ProvideErrorMetadata>(err: &E, modeled: Option<ErrorKind>) -> ErrorKind {
     if let Some(kind) = modeled {
         return kind;
     }
     match err.code() {
-        Some("ResourceNotFoundException") => Failure::NotFound,
-        Some("ResourceInUseException") => Failure::InUse,
-        Some("LimitExceededException") => Failure::LimitExceeded,
-        _ => Failure::Other,
+        Some("ResourceNotFoundException") => ErrorKind::NotFound,
+        Some("ResourceInUseException") => ErrorKind::InUse,
+        Some("LimitExceededException") => ErrorKind::LimitExceeded,
+        _ => ErrorKind::Other,
     }
 }
 
+/// A `DescribeTable` error is either a missing table or a failure: it changes nothing, so it
+/// can be neither in use nor refused.
 fn describe_failure(
     e: &aws_sdk_dynamodb::operation::describe_table::DescribeTableError,
-) -> Failure {
+) -> ErrorKind {
     let modeled = e
         .is_resource_not_found_exception()
-        .then_some(Failure::NotFound);
-    classify(e, modeled)
+        .then_some(ErrorKind::NotFound);
+    match classify(e, modeled) {
+        ErrorKind::NotFound => ErrorKind::NotFound,
+        _ => ErrorKind::Other,
+    }
 }
 
-fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableError) -> Failure {
+fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableError) -> ErrorKind {
     let modeled = if e.is_resource_not_found_exception() {
-        Some(Failure::NotFound)
+        Some(ErrorKind::NotFound)
     } else if e.is_resource_in_use_exception() {
-        Some(Failure::InUse)
+        Some(ErrorKind::InUse)
     } else if e.is_limit_exceeded_exception() {
-        Some(Failure::LimitExceeded)
+        Some(ErrorKind::LimitExceeded)
     } else {
         None
     };
@@ -169,7 +164,7 @@ async fn discover_by_listing(clients: &Clients, key: &str) -> Result<Vec<TaggedT
                 Some(arn) => arn.to_owned(),
                 None => continue,
             },
-            Err(e) if e.as_service_error().map(describe_failure) == Some(Failure::NotFound) => {
+            Err(e) if e.as_service_error().map(describe_failure) == Some(ErrorKind::NotFound) => {
                 continue;
             }
             Err(e) => {
@@ -216,50 +211,40 @@ fn table_name_from_arn(arn: &str) -> Option<&str> {
     Some(resource.split('/').next().unwrap_or(resource))
 }
 
-/// `DescribeTable`, converted. A missing table is reported as such by [`Failure::NotFound`].
-pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription, (Failure, Error)> {
+/// `DescribeTable`, converted. A missing table is an error of kind [`ErrorKind::NotFound`].
+pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription, Error> {
     let out = clients
         .dynamodb
         .describe_table()
         .table_name(name)
         .send()
         .await
-        .map_err(|e| {
-            let kind = e
+        .map_err(|e| Error::Aws {
+            table: name.to_owned(),
+            operation: "DescribeTable",
+            kind: e
                 .as_service_error()
-                .map_or(Failure::Other, describe_failure);
-            (
-                kind,
-                Error::Aws {
-                    table: name.to_owned(),
-                    operation: "DescribeTable",
-                    source: boxed(e),
-                },
-            )
+                .map_or(ErrorKind::Other, describe_failure),
+            source: boxed(e),
         })?;
-    let bad = |what: &str| {
-        (
-            Failure::Other,
-            Error::BadResponse {
-                table: name.to_owned(),
-                operation: "DescribeTable",
-                what: what.to_owned(),
-            },
-        )
-    };
-    let table = out.table().ok_or_else(|| bad("no table in the response"))?;
+    let table = out.table().ok_or_else(|| Error::BadResponse {
+        table: name.to_owned(),
+        operation: "DescribeTable",
+        what: "no table in the response".to_owned(),
+    })?;
     let on_demand = table
         .billing_mode_summary()
         .and_then(|b| b.billing_mode())
         .is_some_and(|m| *m == BillingMode::PayPerRequest);
-    let mut targets = Vec::new();
-    let status = table
-        .table_status()
-        .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned());
+    let mut table_and_indexes = Vec::new();
     let (read, write) = states(table.provisioned_throughput());
-    targets.push(Target {
+    table_and_indexes.push(TableOrIndex {
         index: None,
-        status,
+        status: status(
+            table
+                .table_status()
+                .map(|s| (s.as_str(), *s == TableStatus::Active)),
+        ),
         read,
         write,
     });
@@ -268,16 +253,20 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription,
             continue;
         };
         let (read, write) = states(gsi.provisioned_throughput());
-        targets.push(Target {
+        table_and_indexes.push(TableOrIndex {
             index: Some(index.to_owned()),
-            status: gsi
-                .index_status()
-                .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()),
+            status: status(
+                gsi.index_status()
+                    .map(|s| (s.as_str(), *s == IndexStatus::Active)),
+            ),
             read,
             write,
         });
     }
-    let on_demand = on_demand || targets.first().is_some_and(|t| t.read.provisioned == 0);
+    let on_demand = on_demand
+        || table_and_indexes
+            .first()
+            .is_some_and(|t| t.read.provisioned == 0);
     Ok(TableDescription {
         name: name.to_owned(),
         billing: if on_demand {
@@ -285,8 +274,17 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription,
         } else {
             Billing::Provisioned
         },
-        targets,
+        table_and_indexes,
     })
+}
+
+/// A table's or index's status from its SDK value (as spelled, and whether it is `ACTIVE`).
+fn status(sdk: Option<(&str, bool)>) -> Status {
+    match sdk {
+        Some((_, true)) => Status::Active,
+        Some((spelled, false)) => Status::Inactive(spelled.to_owned()),
+        None => Status::Inactive("UNKNOWN".to_owned()),
+    }
 }
 
 fn states(pt: Option<&ProvisionedThroughputDescription>) -> (DimensionState, DimensionState) {
@@ -340,18 +338,49 @@ pub struct SeriesKey {
     pub dimension: scaling_policy::Dimension,
 }
 
+/// The `AWS/DynamoDB` metric names of one dimension: the one place that spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricNames {
+    /// Consumed capacity units (a Sum per period).
+    pub consumed: &'static str,
+    /// Throttle events of every cause together (a Sum per period).
+    pub throttled: &'static str,
+    /// Provisioned capacity units (an Average per period).
+    pub provisioned: &'static str,
+}
+
+/// The metric names of `dimension`.
+pub const fn metric_names(dimension: scaling_policy::Dimension) -> MetricNames {
+    match dimension {
+        scaling_policy::Dimension::Read => MetricNames {
+            consumed: "ConsumedReadCapacityUnits",
+            throttled: "ReadThrottleEvents",
+            provisioned: "ProvisionedReadCapacityUnits",
+        },
+        scaling_policy::Dimension::Write => MetricNames {
+            consumed: "ConsumedWriteCapacityUnits",
+            throttled: "WriteThrottleEvents",
+            provisioned: "ProvisionedWriteCapacityUnits",
+        },
+    }
+}
+
 /// The most metric queries one `GetMetricData` call accepts.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
 
+/// What [`fetch_usage`] returns: per series, its [`Usage`], or the failure of the batch that
+/// should have fetched it (shared by every series of the batch).
+pub type Measured = HashMap<SeriesKey, Result<Usage, Arc<Error>>>;
+
 /// Fetches consumed and throttle Sums per minute for every key over `[start, end)` (whole
 /// minutes), in batches of at most [`MAX_QUERIES_PER_CALL`] queries, one query per metric.
-/// Returns one [`Usage`] per key; a batch that fails yields an error for each of its keys.
+/// Returns one [`Usage`] per key; a batch that fails yields its error for each of its keys.
 pub async fn fetch_usage(
     clients: &Clients,
     keys: &[SeriesKey],
     start: Timestamp,
     end: Timestamp,
-) -> HashMap<SeriesKey, Result<Usage, String>> {
+) -> Measured {
     let start = start.floor_minute();
     let end = end.floor_minute();
     let minutes = usize::try_from(end.secs_since(start) / 60).unwrap_or(0);
@@ -361,8 +390,8 @@ pub async fn fetch_usage(
         match fetch_batch(clients, batch, start, end, minutes).await {
             Ok(usages) => out.extend(usages.into_iter().map(|(k, u)| (k, Ok(u)))),
             Err(e) => {
-                let msg = crate::error::chain(&e);
-                out.extend(batch.iter().map(|k| (k.clone(), Err(msg.clone()))));
+                let e = Arc::new(e);
+                out.extend(batch.iter().map(|k| (k.clone(), Err(Arc::clone(&e)))));
             }
         }
     }
@@ -393,15 +422,10 @@ async fn fetch_batch(
 ) -> Result<Vec<(SeriesKey, Usage)>, Error> {
     let mut request = metric_data_request(clients, start, end);
     for (i, key) in batch.iter().enumerate() {
-        let (consumed, throttled) = match key.dimension {
-            scaling_policy::Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
-            scaling_policy::Dimension::Write => {
-                ("ConsumedWriteCapacityUnits", "WriteThrottleEvents")
-            }
-        };
+        let names = metric_names(key.dimension);
         request = request
-            .metric_data_queries(query(&format!("c{i}"), key, consumed))
-            .metric_data_queries(query(&format!("t{i}"), key, throttled));
+            .metric_data_queries(query(&format!("c{i}"), key, names.consumed))
+            .metric_data_queries(query(&format!("t{i}"), key, names.throttled));
     }
     let mut usages: Vec<Usage> = batch
         .iter()
@@ -562,43 +586,44 @@ pub async fn fetch_history(
     Ok(series)
 }
 
-/// Whether `config` yields AWS credentials: `Err` with the credential chain's own explanation
-/// when it does not (no environment variables, no profile, no SSO session, no instance role...).
-/// Lets a command say how to fix it before its first call fails with a generic error.
-pub async fn check_credentials(config: &aws_config::SdkConfig) -> Result<(), String> {
+/// Whether `config` yields AWS credentials: [`Error::Credentials`] with the credential chain's own
+/// explanation when it does not (no environment variables, no profile, no SSO session, no
+/// instance role...). Lets a command say how to fix it before its first call fails with a
+/// generic error.
+pub async fn check_credentials(config: &aws_config::SdkConfig) -> Result<(), Error> {
     use aws_sdk_dynamodb::config::ProvideCredentials;
     let Some(provider) = config.credentials_provider() else {
-        return Err("no credentials provider is configured".to_owned());
+        return Err(Error::Credentials(
+            "no credentials provider is configured".into(),
+        ));
     };
     provider
         .provide_credentials()
         .await
         .map(|_| ())
-        .map_err(|e| crate::error::chain(&e))
+        .map_err(|e| Error::Credentials(boxed(e)))
 }
 
-/// One `UpdateTable` carrying every change of the table and its GSIs (and nothing else).
+/// One `UpdateTable` carrying every change of the table and its GSIs (and nothing else). The
+/// error's [`Error::kind`] says whether the table was busy, gone or refused the change.
 pub async fn update_table(
     clients: &Clients,
     table: &str,
     changes: &[CapacityChange],
-) -> Result<(), (Failure, Error)> {
+) -> Result<(), Error> {
     let throughput = |c: &CapacityChange| {
         ProvisionedThroughput::builder()
             .read_capacity_units(i64::try_from(c.read).unwrap_or(i64::MAX))
             .write_capacity_units(i64::try_from(c.write).unwrap_or(i64::MAX))
             .build()
     };
-    let build_err = |e: aws_sdk_dynamodb::error::BuildError| {
-        (
-            Failure::Other,
-            Error::Aws {
-                table: table.to_owned(),
-                operation: "UpdateTable",
-                source: boxed(e),
-            },
-        )
+    let failed = |kind, source| Error::Aws {
+        table: table.to_owned(),
+        operation: "UpdateTable",
+        kind,
+        source,
     };
+    let build_err = |e: aws_sdk_dynamodb::error::BuildError| failed(ErrorKind::Other, boxed(e));
     let mut request = clients.dynamodb.update_table().table_name(table);
     for change in changes {
         let pt = throughput(change).map_err(build_err)?;
@@ -620,15 +645,10 @@ pub async fn update_table(
         }
     }
     request.send().await.map(|_| ()).map_err(|e| {
-        let kind = e.as_service_error().map_or(Failure::Other, update_failure);
-        (
-            kind,
-            Error::Aws {
-                table: table.to_owned(),
-                operation: "UpdateTable",
-                source: boxed(e),
-            },
-        )
+        let kind = e
+            .as_service_error()
+            .map_or(ErrorKind::Other, update_failure);
+        failed(kind, boxed(e))
     })
 }
 

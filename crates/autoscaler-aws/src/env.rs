@@ -1,6 +1,8 @@
 //! Run configuration from the environment: the deployment defaults (stack parameters become
 //! environment variables in `template.yaml`). Every value is validated at cold start; a bad one
-//! is an error naming the variable.
+//! is an error naming the variable. [`ENV_VARS`] is the one list of the variables and their
+//! defaults: the template (`tests/template.rs`) and the README's Parameters section (this
+//! module's tests) are checked against it.
 
 use scaling_policy::Settings;
 use scaling_policy::config::{Origin, validate};
@@ -151,8 +153,50 @@ mod tests {
         })
     }
 
+    /// The variables and defaults the README documents in its "Parameters" section: the table's
+    /// `environment variable` column with its `default`, and the `NAME=value` list of the
+    /// variables the template sets to the code's defaults.
+    fn documented() -> Vec<(String, String)> {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("\n### Parameters\n")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("the README has a Parameters section");
+        let unquote = |cell: &str| cell.trim().trim_matches('`').to_owned();
+        let mut out = Vec::new();
+        for line in section.lines().filter(|l| l.starts_with('|')) {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+            if let [_, default, variable, ..] = cells[..]
+                && unquote(variable).starts_with("AUTOSCALER_")
+            {
+                out.push((unquote(variable), unquote(default)));
+            }
+        }
+        for quoted in section.split('`').skip(1).step_by(2) {
+            if let Some((name, value)) = quoted.split_once('=')
+                && name.starts_with("AUTOSCALER_")
+            {
+                out.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        out.sort();
+        out
+    }
+
     #[test]
     fn defaults_match_the_documented_table() {
+        let mut code: Vec<(String, String)> = ENV_VARS
+            .iter()
+            .map(|(n, d)| ((*n).to_owned(), (*d).to_owned()))
+            .collect();
+        code.sort();
+        assert_eq!(
+            documented(),
+            code,
+            "README (Parameters) and ENV_VARS: every variable once, with the same default"
+        );
+        // And the defaults are what the code runs with when nothing is set.
         let c = with(&[]).unwrap();
         assert_eq!(c, RunConfig::default());
     }

@@ -1,10 +1,31 @@
 //! The crate's one error type. Every variant that concerns a table names it; AWS errors keep
-//! their source chain (render it with [`aws_smithy_types::error::display::DisplayErrorContext`]).
+//! their source chain (render it with [`chain`]) and say how the pipeline treats them
+//! ([`Error::kind`], classified from the SDK's error at the adapter edge, `aws.rs`).
+//!
+//! A table's failure travels from the run to its report as a [`TableError`]: the same typed error,
+//! shared, and turned into text (its whole cause chain) only where it is shown: logs, the
+//! function's JSON result, the CLI.
+
+use std::sync::Arc;
 
 use scaling_policy::ConfigError;
+use serde::Serialize;
 
 /// A boxed error source (SDK errors are large generic types; they are boxed at the edge).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// How the pipeline treats a failed AWS call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The table does not exist (any more).
+    NotFound,
+    /// The table is being updated; try again next run.
+    InUse,
+    /// DynamoDB refused a decrease (quota) or a capacity above its limits.
+    LimitExceeded,
+    /// Anything else.
+    Other,
+}
 
 /// What can go wrong in a run.
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +53,14 @@ pub enum Error {
         source: BoxError,
     },
     /// An AWS call about one table failed.
-    #[error("table {table}: {operation} failed")]
+    #[error("table {table}: {operation} failed{}", refusal(*.kind))]
     Aws {
         /// The table.
         table: String,
         /// The call that failed.
         operation: &'static str,
+        /// How the pipeline treats it.
+        kind: ErrorKind,
         /// The SDK error.
         #[source]
         source: BoxError,
@@ -54,6 +77,25 @@ pub enum Error {
     /// `GetMetricData` failed for a batch of tables.
     #[error("CloudWatch GetMetricData failed")]
     Metrics(#[source] BoxError),
+    /// The metrics one table's decisions need could not be fetched: the failure of its batch,
+    /// shared by every table of that batch.
+    #[error("table {table}")]
+    TableMetrics {
+        /// The table.
+        table: String,
+        /// Why its batch failed.
+        #[source]
+        source: Arc<Error>,
+    },
+    /// A series the decisions need was never asked for (a bug: every target is measured).
+    #[error("table {table}: no metrics were fetched")]
+    NotMeasured {
+        /// The table.
+        table: String,
+    },
+    /// The AWS configuration yields no credentials.
+    #[error("no AWS credentials found")]
+    Credentials(#[source] BoxError),
     /// AWS answered something the pipeline cannot use.
     #[error("table {table}: unexpected response from {operation}: {what}")]
     BadResponse {
@@ -64,6 +106,64 @@ pub enum Error {
         /// What was wrong with it.
         what: String,
     },
+}
+
+impl Error {
+    /// How the pipeline treats this error: the kind of a failed AWS call, [`ErrorKind::Other`]
+    /// for everything else.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Aws { kind, .. } => *kind,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
+/// What a refused call adds to its message.
+fn refusal(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::LimitExceeded => {
+            " (DynamoDB refused the change: decrease quota or capacity limit)"
+        }
+        _ => "",
+    }
+}
+
+/// Why a table failed, in its report: the typed [`Error`], shared (reports are cloned), shown and
+/// serialized (JSON: a string) as its whole cause chain ([`chain`]).
+#[derive(Clone, Debug)]
+pub struct TableError(Arc<Error>);
+
+impl TableError {
+    /// The error.
+    pub fn error(&self) -> &Error {
+        &self.0
+    }
+}
+
+impl From<Error> for TableError {
+    fn from(error: Error) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&chain(&*self.0))
+    }
+}
+
+impl PartialEq for TableError {
+    /// The same error, or one that reads the same.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.to_string() == other.to_string()
+    }
+}
+
+impl Serialize for TableError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The full error chain on one line (`outer: cause: root cause`), for reports and logs. A cause
@@ -93,11 +193,28 @@ mod tests {
         let e = Error::Aws {
             table: "orders".into(),
             operation: "UpdateTable",
+            kind: ErrorKind::Other,
             source: Box::new(std::io::Error::other("connection reset")),
         };
         assert_eq!(
             chain(&e),
             "table orders: UpdateTable failed: connection reset"
         );
+    }
+
+    #[test]
+    fn a_batch_failure_reads_as_the_table_s_own() {
+        let batch = Arc::new(Error::Metrics(Box::new(std::io::Error::other(
+            "Throttling",
+        ))));
+        let e = TableError::from(Error::TableMetrics {
+            table: "orders".into(),
+            source: batch,
+        });
+        assert_eq!(
+            e.to_string(),
+            "table orders: CloudWatch GetMetricData failed: Throttling"
+        );
+        assert_eq!(serde_json::to_value(&e).unwrap(), e.to_string());
     }
 }

@@ -20,7 +20,6 @@
 //! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
 
 pub mod aws;
-pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod run;
@@ -28,7 +27,7 @@ pub mod table;
 
 pub use aws::Clients;
 pub use env::RunConfig;
-pub use error::Error;
+pub use error::{Error, ErrorKind, TableError};
 pub use run::{Direction, Outcome, RunSummary, run};
 
 use scaling_policy::Timestamp;
@@ -46,17 +45,19 @@ pub struct RunFailed {
 fn failed_list(s: &RunSummary) -> String {
     s.failed
         .iter()
-        .map(|f| f.error.as_str())
+        .map(|f| f.error.to_string())
         .collect::<Vec<_>>()
         .join("; ")
 }
 
-/// Why an invocation failed.
+/// Why an invocation failed. Each variant is named as the Lambda error type it is reported as
+/// ([`InvokeError::kind`]).
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
-    /// The run itself could not happen (tables could not be discovered).
+    /// The run could not happen: the tables could not be discovered (the only error [`run()`]
+    /// returns; every per-table problem is in the summary instead).
     #[error(transparent)]
-    Run(#[from] Error),
+    DiscoveryFailed(#[from] Error),
     /// The run happened but some tables failed.
     #[error(transparent)]
     TablesFailed(#[from] RunFailed),
@@ -67,7 +68,7 @@ impl InvokeError {
     /// or `TablesFailed`.
     pub fn kind(&self) -> &'static str {
         match self {
-            InvokeError::Run(_) => "DiscoveryFailed",
+            InvokeError::DiscoveryFailed(_) => "DiscoveryFailed",
             InvokeError::TablesFailed(_) => "TablesFailed",
         }
     }

@@ -6,8 +6,11 @@
 //! what the functions would decide without applying anything: [`discover_and_prepare`] (discover,
 //! describe, validate), [`series_keys`] + [`aws::fetch_usage`] (measure) and [`decisions`]
 //! (decide, in either direction).
+//!
+//! Every decision is logged as one `decision` line whose `applied` field ([`Applied`]) says what
+//! became of it; a failed table carries its typed error ([`TableError`]) into its report.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 use scaling_policy::{
@@ -16,10 +19,10 @@ use scaling_policy::{
 };
 use serde::Serialize;
 
-use crate::aws::{self, Clients, Failure, SeriesKey};
+use crate::aws::{self, Clients, Measured, SeriesKey};
 use crate::env::RunConfig;
-use crate::error::{Error, chain};
-use crate::table::{Billing, CapacityChange, TableDescription, TaggedTable};
+use crate::error::{Error, ErrorKind, TableError};
+use crate::table::{Billing, CapacityChange, Status, TableDescription, TaggedTable};
 
 /// Which of the two functions is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -31,9 +34,25 @@ pub enum Direction {
     Down,
 }
 
+impl Direction {
+    /// `"up"` or `"down"`, as in the JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One decision about one dimension of the table or of a GSI.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TargetDecision {
+pub struct TableOrIndexDecision {
     /// `None` for the table, else the GSI name.
     pub index: Option<String>,
     /// The decision.
@@ -58,8 +77,8 @@ pub enum Outcome {
     },
     /// Needs attention: bad override tags, or an AWS error. The table was left alone.
     Failed {
-        /// The error, with its cause chain.
-        error: String,
+        /// The error (JSON: its cause chain).
+        error: TableError,
     },
 }
 
@@ -74,7 +93,7 @@ pub struct TableReport {
     #[serde(flatten)]
     pub outcome: Outcome,
     /// Every decision made (empty when skipped before deciding).
-    pub decisions: Vec<TargetDecision>,
+    pub decisions: Vec<TableOrIndexDecision>,
 }
 
 /// A table that was skipped, and why.
@@ -91,8 +110,8 @@ pub struct Skipped {
 pub struct Failed {
     /// Table name.
     pub table: String,
-    /// The error.
-    pub error: String,
+    /// The error (JSON: its cause chain).
+    pub error: TableError,
 }
 
 /// The result of one run, returned as the function's JSON result.
@@ -166,8 +185,8 @@ pub struct Prepared {
     pub mode: Mode,
     /// What `DescribeTable` said.
     pub description: TableDescription,
-    /// Settings per target, in the order of `description.targets` (tag overrides applied, max
-    /// capped at the table quota from `DescribeLimits`).
+    /// Settings of the table and of each GSI, in the order of `description.table_and_indexes`
+    /// (tag overrides applied, max capped at the table quota from `DescribeLimits`).
     pub settings: Vec<Settings>,
 }
 
@@ -197,12 +216,8 @@ fn skipped(table: &str, mode: Option<Mode>, reason: impl Into<String>) -> TableR
     report(table, mode, Outcome::Skipped { reason })
 }
 
-fn failed(
-    table: &str,
-    mode: Option<Mode>,
-    error: &(dyn std::error::Error + 'static),
-) -> TableReport {
-    let error = chain(error);
+fn failed(table: &str, mode: Option<Mode>, error: Error) -> TableReport {
+    let error = TableError::from(error);
     tracing::error!(table, error = %error, "table failed");
     report(table, mode, Outcome::Failed { error })
 }
@@ -247,7 +262,7 @@ pub async fn discover_and_prepare(
                     table: table.name.clone(),
                     source,
                 };
-                reports.push(failed(&table.name, mode, &err));
+                reports.push(failed(&table.name, mode, err));
             }
             Ok(TableTags { mode: None, .. }) => {
                 let value = table
@@ -286,12 +301,12 @@ pub async fn discover_and_prepare(
         let mode = tags.mode.unwrap_or(Mode::On);
         let description = match d {
             Ok(d) => d,
-            Err((Failure::NotFound, _)) => {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
                 reports.push(skipped(&table.name, Some(mode), "table no longer exists"));
                 continue;
             }
-            Err((_, e)) => {
-                reports.push(failed(&table.name, Some(mode), &e));
+            Err(e) => {
+                reports.push(failed(&table.name, Some(mode), e));
                 continue;
             }
         };
@@ -308,7 +323,7 @@ pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
     prepared
         .iter()
         .flat_map(|p| {
-            p.description.targets.iter().flat_map(move |t| {
+            p.description.table_and_indexes.iter().flat_map(move |t| {
                 Dimension::BOTH.map(|dimension| SeriesKey {
                     table: p.description.name.clone(),
                     index: t.index.clone(),
@@ -346,7 +361,7 @@ pub async fn run(
     let start = end.plus_secs(-60 * i64::from(window));
     let keys = series_keys(&prepared);
     let usage = if keys.is_empty() {
-        HashMap::new()
+        Measured::new()
     } else {
         aws::fetch_usage(clients, &keys, start, end).await
     };
@@ -365,10 +380,7 @@ pub async fn run(
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
     tracing::info!(
-        direction = match direction {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        },
+        direction = direction.as_str(),
         tables_seen = summary.tables_seen,
         tables_managed = summary.tables_managed,
         tables_changed = summary.tables_changed,
@@ -397,7 +409,11 @@ fn prepare(
             "on-demand (PAY_PER_REQUEST) table",
         ));
     }
-    if let Some(t) = description.targets.iter().find(|t| t.status != "ACTIVE") {
+    if let Some(t) = description
+        .table_and_indexes
+        .iter()
+        .find(|t| t.status != Status::Active)
+    {
         let what = t
             .index
             .as_deref()
@@ -413,17 +429,17 @@ fn prepare(
             table: name.clone(),
             source,
         };
-        failed(&name, Some(mode), &e)
+        failed(&name, Some(mode), e)
     };
     tags.check_indexes(
         description
-            .targets
+            .table_and_indexes
             .iter()
             .filter_map(|t| t.index.as_deref()),
     )
     .map_err(config_err)?;
     let mut settings = Vec::new();
-    for t in &description.targets {
+    for t in &description.table_and_indexes {
         let mut s = tags
             .resolve(&config.defaults, t.index.as_deref())
             .map_err(config_err)?;
@@ -445,22 +461,22 @@ fn prepare(
 struct Decided {
     table: String,
     mode: Mode,
-    decisions: Vec<TargetDecision>,
+    decisions: Vec<TableOrIndexDecision>,
     changes: Vec<CapacityChange>,
     /// Set when the decisions could not be made.
-    error: Option<String>,
+    error: Option<Error>,
 }
 
-/// The decisions about every target (table, then each GSI; read, then write) of one prepared
-/// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns
-/// them). `Err` says which series could not be fetched. Exactly what [`run`] decides; it applies
+/// The decisions about the table and each GSI (read, then write) of one prepared table in
+/// `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns them).
+/// `Err` says which series could not be fetched. Exactly what [`run`] decides; it applies
 /// nothing.
 pub fn decisions(
     p: &Prepared,
-    usage: &HashMap<SeriesKey, Result<Usage, String>>,
+    usage: &Measured,
     direction: Direction,
     now: Timestamp,
-) -> Result<Vec<TargetDecision>, String> {
+) -> Result<Vec<TableOrIndexDecision>, Error> {
     let d = decide(p, usage, direction, now);
     match d.error {
         Some(e) => Err(e),
@@ -468,12 +484,22 @@ pub fn decisions(
     }
 }
 
-fn decide(
-    p: &Prepared,
-    usage: &HashMap<SeriesKey, Result<Usage, String>>,
-    direction: Direction,
-    now: Timestamp,
-) -> Decided {
+/// The usage of one series as [`aws::fetch_usage`] returned it, or why it is missing (its batch
+/// failed, or it was never asked for), as an error naming its table.
+pub fn series<'a>(usage: &'a Measured, key: &SeriesKey) -> Result<&'a Usage, Error> {
+    match usage.get(key) {
+        Some(Ok(u)) => Ok(u),
+        Some(Err(e)) => Err(Error::TableMetrics {
+            table: key.table.clone(),
+            source: Arc::clone(e),
+        }),
+        None => Err(Error::NotMeasured {
+            table: key.table.clone(),
+        }),
+    }
+}
+
+fn decide(p: &Prepared, usage: &Measured, direction: Direction, now: Timestamp) -> Decided {
     let name = p.description.name.clone();
     let mut decided = Decided {
         table: name.clone(),
@@ -482,35 +508,32 @@ fn decide(
         changes: Vec::new(),
         error: None,
     };
-    for (target, settings) in p.description.targets.iter().zip(&p.settings) {
+    for (part, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
         let series = |dimension| {
             let key = SeriesKey {
                 table: name.clone(),
-                index: target.index.clone(),
+                index: part.index.clone(),
                 dimension,
             };
-            usage
-                .get(&key)
-                .cloned()
-                .unwrap_or_else(|| Err("no metrics were fetched".to_owned()))
+            series(usage, &key)
         };
         let (read_usage, write_usage) = match (series(Dimension::Read), series(Dimension::Write)) {
             (Ok(r), Ok(w)) => (r, w),
             (Err(e), _) | (_, Err(e)) => {
-                decided.error = Some(format!("table {name}: {e}"));
+                decided.error = Some(e);
                 return decided;
             }
         };
         let read = DimensionInput {
             dimension: Dimension::Read,
-            state: &target.read,
-            usage: &read_usage,
+            state: &part.read,
+            usage: read_usage,
             history: None,
         };
         let write = DimensionInput {
             dimension: Dimension::Write,
-            state: &target.write,
-            usage: &write_usage,
+            state: &part.write,
+            usage: write_usage,
             history: None,
         };
         let [r, w] = match direction {
@@ -522,14 +545,14 @@ fn decide(
         };
         if r.changes() || w.changes() {
             decided.changes.push(CapacityChange {
-                index: target.index.clone(),
+                index: part.index.clone(),
                 read: r.to,
                 write: w.to,
             });
         }
         for decision in [r, w] {
-            decided.decisions.push(TargetDecision {
-                index: target.index.clone(),
+            decided.decisions.push(TableOrIndexDecision {
+                index: part.index.clone(),
                 decision,
             });
         }
@@ -537,26 +560,45 @@ fn decide(
     decided
 }
 
-fn mode_name(mode: Mode) -> &'static str {
-    match mode {
-        Mode::On => "on",
-        Mode::DryRun => "dry-run",
+/// What became of a table's decisions: the `applied` field of each `decision` log line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// `no_change`: no decision changes capacity; nothing to apply.
+    NoChange,
+    /// `dry_run`: a change was decided and held back (dry-run globally or by the table's tag).
+    DryRun,
+    /// `applied`: `UpdateTable` accepted the change.
+    Applied,
+    /// `not_applied`: `UpdateTable` was refused or failed, or the table was busy or gone; the
+    /// table's outcome says why.
+    NotApplied,
+}
+
+impl Applied {
+    /// The logged value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Applied::NoChange => "no_change",
+            Applied::DryRun => "dry_run",
+            Applied::Applied => "applied",
+            Applied::NotApplied => "not_applied",
+        }
     }
 }
 
-fn log_decisions(table: &str, mode: Mode, applied: &str, decisions: &[TargetDecision]) {
+fn log_decisions(table: &str, mode: Mode, applied: Applied, decisions: &[TableOrIndexDecision]) {
     for d in decisions {
         let n = &d.decision.numbers;
         tracing::info!(
             table,
             index = d.index.as_deref().unwrap_or(""),
-            mode = mode_name(mode),
+            mode = mode.as_str(),
             dimension = %d.decision.dimension,
             from = d.decision.from,
             to = d.decision.to,
             action = d.decision.action.as_str(),
             reason = d.decision.reason.as_str(),
-            applied,
+            applied = applied.as_str(),
             peak_demand = n.peak_demand.unwrap_or(-1.0),
             utilisation = n.utilisation.unwrap_or(-1.0),
             throttle_events = n.throttle_events,
@@ -577,46 +619,36 @@ async fn apply(clients: &Clients, config: &RunConfig, d: Decided) -> TableReport
         decisions: d.decisions,
     };
     if let Some(error) = d.error {
+        let error = TableError::from(error);
         tracing::error!(table = %d.table, error = %error, "table failed");
         report.outcome = Outcome::Failed { error };
         return report;
     }
     let applied = if d.changes.is_empty() {
-        "no change"
+        Applied::NoChange
     } else if config.dry_run || d.mode == Mode::DryRun {
         report.outcome = Outcome::DryRun;
-        "dry-run"
+        Applied::DryRun
     } else {
         match aws::update_table(clients, &d.table, &d.changes).await {
             Ok(()) => {
                 report.outcome = Outcome::Changed;
-                "applied"
+                Applied::Applied
             }
-            Err((Failure::InUse, _)) => {
-                report.outcome = Outcome::Skipped {
-                    reason: "table is being updated (ResourceInUseException); next run retries"
-                        .to_owned(),
+            Err(e) => {
+                report.outcome = match e.kind() {
+                    ErrorKind::InUse => Outcome::Skipped {
+                        reason: "table is being updated (ResourceInUseException); next run retries"
+                            .to_owned(),
+                    },
+                    ErrorKind::NotFound => Outcome::Skipped {
+                        reason: "table no longer exists".to_owned(),
+                    },
+                    ErrorKind::LimitExceeded | ErrorKind::Other => {
+                        Outcome::Failed { error: e.into() }
+                    }
                 };
-                "not applied"
-            }
-            Err((Failure::NotFound, _)) => {
-                report.outcome = Outcome::Skipped {
-                    reason: "table no longer exists".to_owned(),
-                };
-                "not applied"
-            }
-            Err((Failure::LimitExceeded, e)) => {
-                report.outcome = Outcome::Failed {
-                    error: format!(
-                        "{} (DynamoDB refused the change: decrease quota or capacity limit)",
-                        chain(&e)
-                    ),
-                };
-                "not applied"
-            }
-            Err((Failure::Other, e)) => {
-                report.outcome = Outcome::Failed { error: chain(&e) };
-                "not applied"
+                Applied::NotApplied
             }
         }
     };

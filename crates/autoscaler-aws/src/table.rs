@@ -1,4 +1,9 @@
 //! The pipeline's own picture of a table, converted from SDK types at the edge (`aws.rs`).
+//!
+//! A table and each of its GSIs carry their own capacity, status and decrease quota: each is a
+//! [`TableOrIndex`] (not to be confused with the *target* utilisation of the settings).
+
+use std::fmt;
 
 use scaling_policy::{DimensionState, Timestamp};
 
@@ -22,13 +27,32 @@ pub enum Billing {
     OnDemand,
 }
 
-/// One table or GSI: its status and the state of both dimensions.
+/// The status of a table or GSI, as `DescribeTable` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// `ACTIVE`: its capacity can be changed.
+    Active,
+    /// Anything else (`CREATING`, `UPDATING`, `DELETING`, ...), as DynamoDB spells it;
+    /// `UNKNOWN` when the response has none.
+    Inactive(String),
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Active => f.write_str("ACTIVE"),
+            Status::Inactive(status) => f.write_str(status),
+        }
+    }
+}
+
+/// The table itself or one of its GSIs: its status and the state of both dimensions.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Target {
+pub struct TableOrIndex {
     /// `None` for the table itself, the index name for a GSI.
     pub index: Option<String>,
-    /// `ACTIVE`, `UPDATING`, `CREATING`...
-    pub status: String,
+    /// Whether its capacity can be changed now.
+    pub status: Status,
     /// Read capacity state.
     pub read: DimensionState,
     /// Write capacity state.
@@ -43,14 +67,7 @@ pub struct TableDescription {
     /// Billing mode.
     pub billing: Billing,
     /// The table first, then each GSI.
-    pub targets: Vec<Target>,
-}
-
-impl TableDescription {
-    /// The table itself.
-    pub fn table(&self) -> Option<&Target> {
-        self.targets.iter().find(|t| t.index.is_none())
-    }
+    pub table_and_indexes: Vec<TableOrIndex>,
 }
 
 /// The new capacity of one table or GSI (both dimensions, as `UpdateTable` requires).

@@ -278,6 +278,7 @@ async fn limit_exceeded_on_a_decrease_fails_that_table_only() {
     let Outcome::Failed { error } = &s.table("quota").unwrap().outcome else {
         panic!("{s:#?}");
     };
+    let error = error.to_string();
     assert!(
         error.contains("LimitExceededException") && error.contains("quota"),
         "{error}"
@@ -370,6 +371,7 @@ async fn access_denied_on_one_table_fails_it_cleanly() {
     let Outcome::Failed { error } = &s.table("secret").unwrap().outcome else {
         panic!("{s:#?}");
     };
+    let error = error.to_string();
     assert!(
         error.contains("table secret") && error.contains("AccessDeniedException"),
         "{error}"
@@ -438,6 +440,7 @@ async fn cloudwatch_throttling_that_persists_fails_the_table_cleanly() {
     let Outcome::Failed { error } = &s.table("orders").unwrap().outcome else {
         panic!("{s:#?}");
     };
+    let error = error.to_string();
     assert!(
         error.contains("GetMetricData") && error.contains("Throttling"),
         "{error}"

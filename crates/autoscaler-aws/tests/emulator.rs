@@ -1,18 +1,20 @@
 //! End-to-end tests of the pipeline against the local emulator (moto server): real tables, GSIs,
-//! tags and per-minute CloudWatch datapoints, through the same code path as the functions.
+//! tags and per-minute CloudWatch datapoints (seeded as CloudWatch publishes them: the newest
+//! minutes are missing, as in production), through the same code path as the functions.
 //! Each test uses its own opt-in tag key and table names, so tests can share one emulator.
 
 mod common;
 
 use autoscaler_aws::run::{Outcome, RunSummary};
 use autoscaler_aws::{Direction, InvokeError, invoke, run};
-use common::{capacity, clients, config, now, seed, table};
+use common::{capacity, clients, config, now, seed, seeded_usage, table};
 use scaling_policy::{
-    Action, DecreaseBudget, Dimension, DimensionInput, DimensionState, Minute, Reason, Settings,
-    Timestamp, Usage, scale_up,
+    Action, DecreaseBudget, Dimension, DimensionInput, DimensionState, Reason, Settings, Timestamp,
+    scale_up,
 };
 
-/// What the policy computes for a dimension seeded with a constant rate.
+/// What the policy computes for a dimension seeded with a constant rate: from what CloudWatch
+/// has published by `now`, as the pipeline reads it.
 fn policy_up(
     provisioned: u64,
     minutes: usize,
@@ -20,10 +22,7 @@ fn policy_up(
     throttled: f64,
     now: Timestamp,
 ) -> u64 {
-    let usage = Usage {
-        start: now.floor_minute().plus_secs(-60 * minutes as i64),
-        minutes: vec![Minute::known(per_sec * 60.0, throttled); minutes],
-    };
+    let usage = seeded_usage(now, minutes, per_sec, throttled);
     let state = DimensionState {
         provisioned,
         budget: DecreaseBudget::default(),
@@ -232,10 +231,10 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     let s = &failed.summary;
     assert_eq!(s.failed.len(), 1);
     assert_eq!(s.failed[0].table, "malformed-bad");
+    let error = s.failed[0].error.to_string();
     assert!(
-        s.failed[0].error.contains(&bad_tag) && s.failed[0].error.contains("lots"),
-        "the error names the tag and the value: {}",
-        s.failed[0].error
+        error.contains(&bad_tag) && error.contains("lots"),
+        "the error names the tag and the value: {error}"
     );
     assert!(failed.to_string().contains("malformed-bad"), "{failed}");
     assert_eq!(capacity(&c, "malformed-bad", None).await, (10, 10));

@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use autoscaler_aws::emulator::{SeedMinute, TableSpec, capacities, create_table, put_minutes};
 use autoscaler_aws::run::RunSummary;
 use autoscaler_aws::{Clients, Direction, RunConfig, run};
+use emulator_fixtures::{SeedMinute, TableSpec, capacities, create_table, put_minutes};
 use scaling_policy::Dimension;
 
 use crate::common::Error;
@@ -53,8 +53,7 @@ pub async fn demo() -> Result<(), Error> {
     let key = config.tag_key.clone();
     println!("emulator: {endpoint}   opt-in tag: {key}\n");
 
-    let aws =
-        |e: autoscaler_aws::error::BoxError| -> Error { autoscaler_aws::error::chain(&*e).into() };
+    let aws = |e: emulator_fixtures::Error| -> Error { autoscaler_aws::error::chain(&e).into() };
     let specs = [
         (
             "demo-hot",
@@ -134,7 +133,7 @@ async fn snapshot(clients: &Clients, tables: &[&str]) -> Result<BTreeMap<Key, u6
     for t in tables {
         let caps = capacities(clients, t)
             .await
-            .map_err(|e| autoscaler_aws::error::chain(&*e))?;
+            .map_err(|e| autoscaler_aws::error::chain(&e))?;
         for (index, read, write) in caps {
             let index = index.unwrap_or_else(|| "-".to_owned());
             out.insert(((*t).to_owned(), index.clone(), Dimension::Read), read);
@@ -155,7 +154,7 @@ fn reason(summary: &RunSummary, key: &Key) -> String {
     match (found, &t.outcome) {
         (Some(d), _) => d.decision.reason.as_str().to_owned(),
         (None, autoscaler_aws::Outcome::Skipped { reason }) => reason.clone(),
-        (None, autoscaler_aws::Outcome::Failed { error }) => error.clone(),
+        (None, autoscaler_aws::Outcome::Failed { error }) => error.to_string(),
         (None, _) => String::new(),
     }
 }

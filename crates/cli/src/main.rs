@@ -3,17 +3,24 @@
 //! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
 //! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
 //! `plan`, `backtest`, and `demo` (emulator only). Shared pieces: [`common`] (model and trace
-//! options, loading, AWS configuration and the errors it can meet) and [`output`] (tables, JSON,
-//! plots). The account commands read the standard AWS configuration (`--profile`/`AWS_PROFILE`,
-//! `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...) and the deployment's `AUTOSCALER_*`
-//! variables; they print a message and exit with status 1 on any error.
+//! options, trace loading, the error type), [`account`] (AWS options, configuration and the
+//! errors it can meet), [`output`] (tables, cells, JSON, plots), and the stages of a table's
+//! history that `backtest` chains: [`history`] (fetch from CloudWatch), [`demand`] (the demand
+//! trace) and [`replay`] (through the simulator). The account commands read the standard AWS
+//! configuration (`--profile`/`AWS_PROFILE`, `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...)
+//! and the deployment's `AUTOSCALER_*` variables; they print a message and exit with status 1
+//! on any error.
 
+mod account;
 mod backtest;
 mod bench;
 mod common;
+mod demand;
 mod demo;
+mod history;
 mod output;
 mod plan;
+mod replay;
 mod simulate;
 mod status;
 

@@ -1,5 +1,6 @@
 //! Output: the comparison table (Markdown, aligned), plain aligned columns for the operator
-//! commands, the per-trace plot (PNG) and stacked charts over one time axis (PNG, `backtest`).
+//! commands and the formatting of their cells, the per-trace plot (PNG) and stacked charts over
+//! one time axis (PNG, `backtest`).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -425,4 +426,30 @@ pub fn emit(text: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// Two decimals (units/s, ratios), `-` when unknown.
+pub fn decimal(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+}
+
+/// A fraction as a whole percentage, `-` when unknown.
+pub fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// Dollars: whole ones from 100, cents from 1, four decimals below.
+pub fn dollars(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// A count, `-` when it does not apply.
+pub fn count(v: Option<u32>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }

@@ -37,9 +37,9 @@ use autoscaler_aws::run::{Direction, Outcome, RunSummary, TableReport};
 use scaling_policy::{Action, Dimension, Mode, Numbers, Reason};
 use serde::Serialize;
 
-use crate::common::{self, AwsArgs, Error};
-use crate::output;
-use crate::status::{mode_str, percent, rate};
+use crate::account::{self, AwsArgs};
+use crate::common::Error;
+use crate::output::{self, decimal, percent};
 
 /// Which function to plan for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -168,7 +168,7 @@ fn add(plan: &mut Plan, summary: RunSummary, configured_dry_run: bool) {
         .extend(summary.failed.into_iter().map(|f| Failed {
             direction,
             table: f.table,
-            error: f.error,
+            error: f.error.to_string(),
         }));
 }
 
@@ -198,7 +198,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     for direction in directions {
         let summary = autoscaler_aws::run(&aws.clients, &config, *direction, now)
             .await
-            .map_err(|e| common::aws_error(&e))?;
+            .map_err(|e| account::aws_error(&e))?;
         add(&mut plan, summary, configured_dry_run);
     }
     if args.json {
@@ -212,13 +212,6 @@ pub async fn run(args: Args) -> Result<(), Error> {
         let mut tables: Vec<&str> = plan.failed.iter().map(|f| f.table.as_str()).collect();
         tables.dedup();
         Err(format!("{} table(s) failed: {}", tables.len(), tables.join(", ")).into())
-    }
-}
-
-fn direction_str(d: Direction) -> &'static str {
-    match d {
-        Direction::Up => "up",
-        Direction::Down => "down",
     }
 }
 
@@ -261,16 +254,16 @@ fn render(p: &Plan) -> String {
             .map(|d| {
                 let n = &d.numbers;
                 vec![
-                    direction_str(d.direction).to_owned(),
+                    d.direction.as_str().to_owned(),
                     d.table.clone(),
                     d.index.clone().unwrap_or_else(|| "-".to_owned()),
-                    d.mode.map_or("-", mode_str).to_owned(),
+                    d.mode.map_or("-", Mode::as_str).to_owned(),
                     d.dimension.as_str().to_owned(),
                     format!("{} -> {}", d.from, d.to),
                     d.action.as_str().to_owned(),
                     d.reason.as_str().to_owned(),
                     if d.would_apply { "yes" } else { "no" }.to_owned(),
-                    rate(n.peak_demand),
+                    decimal(n.peak_demand),
                     percent(n.utilisation),
                     format!("{:.0}", n.throttle_events),
                     format!("{}/{}", n.known_minutes, n.window_minutes),
@@ -285,30 +278,14 @@ fn render(p: &Plan) -> String {
         let _ = writeln!(
             out,
             "scale-{}: {} tables carry the tag, {} opted in, {} with a change, {} would be changed",
-            direction_str(r.direction),
-            r.tables_seen,
-            r.tables_managed,
-            r.tables_to_change,
-            r.tables_to_apply
+            r.direction, r.tables_seen, r.tables_managed, r.tables_to_change, r.tables_to_apply
         );
     }
     for s in &p.skipped {
-        let _ = writeln!(
-            out,
-            "skipped ({}) {}: {}",
-            direction_str(s.direction),
-            s.table,
-            s.reason
-        );
+        let _ = writeln!(out, "skipped ({}) {}: {}", s.direction, s.table, s.reason);
     }
     for f in &p.failed {
-        let _ = writeln!(
-            out,
-            "FAILED ({}) {}: {}",
-            direction_str(f.direction),
-            f.table,
-            f.error
-        );
+        let _ = writeln!(out, "FAILED ({}) {}: {}", f.direction, f.table, f.error);
     }
     out
 }

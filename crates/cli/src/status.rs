@@ -39,16 +39,16 @@
 //!   `on`/`dry-run`, on-demand, not `ACTIVE`);
 //! - `failed`: `{table, error}` for tables the functions would fail on.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use autoscaler_aws::aws::{self, SeriesKey};
-use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TargetDecision};
+use autoscaler_aws::aws::{self, Measured, SeriesKey};
+use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TableOrIndexDecision};
 use scaling_policy::{Action, Decision, Dimension, Mode, Reason, Timestamp, Usage};
 use serde::Serialize;
 
-use crate::common::{self, AwsArgs, Error};
-use crate::output;
+use crate::account::{self, AwsArgs};
+use crate::common::Error;
+use crate::output::{self, decimal, percent};
 
 /// Minutes the consumption figures cover.
 pub const WINDOW_MINUTES: u32 = 15;
@@ -76,7 +76,15 @@ struct Report {
     window_minutes: u32,
     targets: Vec<TargetRow>,
     skipped: Vec<run::Skipped>,
-    failed: Vec<run::Failed>,
+    failed: Vec<FailedRow>,
+}
+
+/// A table the functions would fail on.
+#[derive(Debug, Serialize)]
+struct FailedRow {
+    table: String,
+    /// The error with its cause chain.
+    error: String,
 }
 
 /// One table or GSI.
@@ -164,7 +172,7 @@ fn consumption(usage: &Usage, now: Timestamp) -> Consumption {
 }
 
 fn find<'a>(
-    decisions: &'a [TargetDecision],
+    decisions: &'a [TableOrIndexDecision],
     index: Option<&str>,
     dimension: Dimension,
 ) -> Result<&'a Decision, Error> {
@@ -176,16 +184,12 @@ fn find<'a>(
 }
 
 /// The rows of one prepared table, or the error that made its decisions impossible.
-fn rows(
-    p: &Prepared,
-    usage: &HashMap<SeriesKey, Result<Usage, String>>,
-    now: Timestamp,
-) -> Result<Vec<TargetRow>, Error> {
+fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>, Error> {
     let up = run::decisions(p, usage, Direction::Up, now)?;
     let down = run::decisions(p, usage, Direction::Down, now)?;
     let name = &p.description.name;
     let mut out = Vec::new();
-    for (target, settings) in p.description.targets.iter().zip(&p.settings) {
+    for (target, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
         let index = target.index.as_deref();
         let dimension_row = |dimension: Dimension| -> Result<DimensionRow, Error> {
             let state = match dimension {
@@ -197,12 +201,7 @@ fn rows(
                 index: target.index.clone(),
                 dimension,
             };
-            let series = match usage.get(&key) {
-                Some(Ok(u)) => u,
-                Some(Err(e)) => return Err(e.clone().into()),
-                None => return Err(format!("no metrics were fetched for {name}").into()),
-            };
-            let c = consumption(series, now);
+            let c = consumption(run::series(usage, &key)?, now);
             let p = state.provisioned.max(1) as f64;
             let bounds = settings.bounds(dimension);
             Ok(DimensionRow {
@@ -244,20 +243,20 @@ pub async fn run(args: Args) -> Result<(), Error> {
         mut reports,
     } = run::discover_and_prepare(&aws.clients, &aws.config)
         .await
-        .map_err(|e| common::aws_error(&e))?;
+        .map_err(|e| account::aws_error(&e))?;
     if let Some(name) = &args.table {
         prepared.retain(|p| p.description.name == *name);
         reports.retain(|r| r.table == *name);
         let managed = !prepared.is_empty() || reports.iter().any(|r| r.mode.is_some());
         if !managed {
-            let (_, tagged) = common::describe_and_tags(&aws, name).await?;
+            let (_, tagged) = account::describe_and_tags(&aws, name).await?;
             let value = tagged.as_ref().and_then(|t| {
                 t.tags
                     .iter()
                     .find(|(k, _)| *k == aws.config.tag_key)
                     .map(|(_, v)| v.as_str())
             });
-            return Err(common::not_opted_in(name, &aws.config.tag_key, value));
+            return Err(account::not_opted_in(name, &aws.config.tag_key, value));
         }
     }
     prepared.sort_by(|a, b| a.description.name.cmp(&b.description.name));
@@ -270,7 +269,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     let end = now.floor_minute();
     let keys = run::series_keys(&prepared);
     let usage = if keys.is_empty() {
-        HashMap::new()
+        Measured::new()
     } else {
         aws::fetch_usage(
             &aws.clients,
@@ -294,9 +293,9 @@ pub async fn run(args: Args) -> Result<(), Error> {
     for p in &prepared {
         match rows(p, &usage, now) {
             Ok(rows) => report.targets.extend(rows),
-            Err(e) => report.failed.push(run::Failed {
+            Err(e) => report.failed.push(FailedRow {
                 table: p.description.name.clone(),
-                error: e.to_string(),
+                error: autoscaler_aws::error::chain(&*e),
             }),
         }
     }
@@ -307,9 +306,9 @@ pub async fn run(args: Args) -> Result<(), Error> {
                 table: r.table,
                 reason,
             }),
-            Outcome::Failed { error } => report.failed.push(run::Failed {
+            Outcome::Failed { error } => report.failed.push(FailedRow {
                 table: r.table,
-                error,
+                error: error.to_string(),
             }),
             Outcome::Changed | Outcome::Unchanged | Outcome::DryRun => {}
         }
@@ -336,24 +335,6 @@ pub async fn run(args: Args) -> Result<(), Error> {
         )
         .into())
     }
-}
-
-/// `on` or `dry-run`.
-pub fn mode_str(mode: Mode) -> &'static str {
-    match mode {
-        Mode::On => "on",
-        Mode::DryRun => "dry-run",
-    }
-}
-
-/// Units/s with two decimals, `-` when unknown.
-pub fn rate(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
-}
-
-/// A fraction as a whole percentage, `-` when unknown.
-pub fn percent(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{:.0}%", v * 100.0))
 }
 
 fn verdict(v: &Verdict) -> String {
@@ -407,11 +388,11 @@ fn render(r: &Report) -> String {
                 rows.push(vec![
                     t.table.clone(),
                     t.index.clone().unwrap_or_else(|| "-".to_owned()),
-                    mode_str(t.mode).to_owned(),
+                    t.mode.as_str().to_owned(),
                     dim.to_owned(),
                     d.provisioned.to_string(),
-                    rate(d.consumed_peak),
-                    rate(d.consumed_avg),
+                    decimal(d.consumed_peak),
+                    decimal(d.consumed_avg),
                     percent(d.utilisation_peak),
                     percent(d.utilisation_avg),
                     format!("{:.0}", d.throttle_events),

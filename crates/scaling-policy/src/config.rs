@@ -14,8 +14,9 @@
 //! | `<prefix>:down-window-minutes`           | look-back of the scale-down decision     |
 //! | `<prefix>:index:<IndexName>:<setting>`   | any of the above, for one GSI only       |
 //!
-//! An index inherits the table's settings, then applies its own. Every value is checked, and so
-//! is the merged result: an error names the tag (or default) and the value at fault, and the
+//! Each tag value is parsed once, into the type of the [`Settings`] field it sets (whole units,
+//! a fraction, minutes): no value passes through a float on its way. An index inherits the
+//! table's settings, then applies its own. Every value is checked, and so is the merged result: an error names the tag (or default) and the value at fault, and the
 //! caller leaves that table alone.
 
 use std::collections::BTreeMap;
@@ -234,16 +235,103 @@ pub enum Mode {
     DryRun,
 }
 
-/// A parsed override: the value (already range-checked where it can be alone) and its origin.
-#[derive(Clone, Debug, PartialEq)]
-struct Override {
-    value: f64,
-    origin: Origin,
+impl Mode {
+    /// `"on"` or `"dry-run"`: the opt-in tag's value, as in the JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Mode::On => "on",
+            Mode::DryRun => "dry-run",
+        }
+    }
 }
 
-/// The overrides of one table (or of one of its indexes).
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The overrides of one table (or of one of its indexes): each tag parsed once into the type of
+/// the [`Settings`] field it sets, with the tag it came from.
+///
+/// Adding a setting: a [`Setting`] variant, a field here, one arm in `Overrides::set` and one
+/// line in `Overrides::apply`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Overrides(BTreeMap<Setting, Override>);
+pub struct Overrides {
+    read_min: Option<u64>,
+    read_max: Option<u64>,
+    write_min: Option<u64>,
+    write_max: Option<u64>,
+    /// A fraction, like [`Settings::target`].
+    target: Option<f64>,
+    /// A fraction, like [`Settings::scale_up_trigger`].
+    scale_up_trigger: Option<f64>,
+    /// Seconds, like [`Settings::cooldown_secs`] (the tag gives minutes).
+    cooldown_secs: Option<i64>,
+    up_window_minutes: Option<u32>,
+    down_window_minutes: Option<u32>,
+    /// The tag behind each value that is set.
+    origins: BTreeMap<Setting, Origin>,
+}
+
+impl Overrides {
+    /// Parses the tag `key` = `value` for `setting` and checks what can be checked on the value
+    /// alone. A later tag for the same setting replaces an earlier one.
+    fn set(&mut self, setting: Setting, key: &str, value: &str) -> Result<(), ConfigError> {
+        let bad = |reason: &str| ConfigError::BadTagValue {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let text = value.trim();
+        match setting {
+            Setting::ReadMin => self.read_min = Some(parse_units(text).map_err(bad)?),
+            Setting::ReadMax => self.read_max = Some(parse_units(text).map_err(bad)?),
+            Setting::WriteMin => self.write_min = Some(parse_units(text).map_err(bad)?),
+            Setting::WriteMax => self.write_max = Some(parse_units(text).map_err(bad)?),
+            Setting::Target => self.target = Some(parse_fraction(text).map_err(bad)?),
+            Setting::ScaleUpTrigger => {
+                self.scale_up_trigger = Some(parse_fraction(text).map_err(bad)?);
+            }
+            Setting::CooldownMinutes => {
+                self.cooldown_secs = Some(i64::from(parse_minutes(text).map_err(bad)?) * 60);
+            }
+            Setting::UpWindowMinutes => {
+                self.up_window_minutes = Some(parse_minutes(text).map_err(bad)?);
+            }
+            Setting::DownWindowMinutes => {
+                self.down_window_minutes = Some(parse_minutes(text).map_err(bad)?);
+            }
+        }
+        self.origins.insert(
+            setting,
+            Origin::Tag {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Writes every value that is set into `settings`, and its tag into `origins`.
+    fn apply(&self, settings: &mut Settings, origins: &mut BTreeMap<Setting, Origin>) {
+        fn put<T: Copy>(field: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *field = value;
+            }
+        }
+        put(&mut settings.read.min, self.read_min);
+        put(&mut settings.read.max, self.read_max);
+        put(&mut settings.write.min, self.write_min);
+        put(&mut settings.write.max, self.write_max);
+        put(&mut settings.target, self.target);
+        put(&mut settings.scale_up_trigger, self.scale_up_trigger);
+        put(&mut settings.cooldown_secs, self.cooldown_secs);
+        put(&mut settings.up_window_minutes, self.up_window_minutes);
+        put(&mut settings.down_window_minutes, self.down_window_minutes);
+        origins.extend(self.origins.iter().map(|(s, o)| (*s, o.clone())));
+    }
+}
 
 /// What the tags of one table say: whether it is managed, and its overrides.
 #[derive(Clone, Debug, PartialEq)]
@@ -305,21 +393,11 @@ impl TableTags {
                     Setting::ALL.map(Setting::tag_name).join(", ")
                 ),
             })?;
-            let value_num = parse_value(setting, key, value)?;
-            let target = match index {
+            let overrides = match index {
                 Some(index) => parsed.indexes.entry(index.to_owned()).or_default(),
                 None => &mut parsed.table,
             };
-            target.0.insert(
-                setting,
-                Override {
-                    value: value_num,
-                    origin: Origin::Tag {
-                        key: key.to_owned(),
-                        value: value.to_owned(),
-                    },
-                },
-            );
+            overrides.set(setting, key, value)?;
         }
         Ok(parsed)
     }
@@ -332,10 +410,10 @@ impl TableTags {
         for (name, overrides) in &self.indexes {
             if !existing.clone().into_iter().any(|e| e == name) {
                 let key = overrides
-                    .0
+                    .origins
                     .values()
                     .next()
-                    .map(|o| o.origin.to_string())
+                    .map(Origin::to_string)
                     .unwrap_or_default();
                 return Err(ConfigError::UnknownIndex {
                     index: name.clone(),
@@ -353,123 +431,47 @@ impl TableTags {
         defaults: &Settings,
         index: Option<&str>,
     ) -> Result<Settings, ConfigError> {
-        let mut fields = Fields::from_settings(defaults);
-        fields.apply(&self.table);
+        let mut settings = defaults.clone();
+        let mut origins = BTreeMap::new();
+        self.table.apply(&mut settings, &mut origins);
         if let Some(overrides) = index.and_then(|i| self.indexes.get(i)) {
-            fields.apply(overrides);
+            overrides.apply(&mut settings, &mut origins);
         }
-        fields.into_settings(defaults)
+        validate(&settings, |s| {
+            origins.get(&s).cloned().unwrap_or(Origin::Default)
+        })
     }
 }
 
-/// Parses one tag value for `setting` and checks what can be checked on the value alone.
-fn parse_value(setting: Setting, key: &str, value: &str) -> Result<f64, ConfigError> {
-    let bad = |reason: &str| ConfigError::BadTagValue {
-        key: key.to_owned(),
-        value: value.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let text = value.trim();
-    match setting {
-        Setting::ReadMin | Setting::ReadMax | Setting::WriteMin | Setting::WriteMax => {
-            let n: u64 = text
-                .parse()
-                .map_err(|_| bad("expected a whole number of capacity units, at least 1"))?;
-            if n == 0 {
-                return Err(bad("capacity must be at least 1 (DynamoDB's minimum)"));
-            }
-            Ok(n as f64)
-        }
-        Setting::Target | Setting::ScaleUpTrigger => {
-            let pct: f64 = text
-                .strip_suffix('%')
-                .unwrap_or(text)
-                .trim()
-                .parse()
-                .map_err(|_| bad("expected a percentage such as 70 or 70%"))?;
-            if !pct.is_finite() {
-                return Err(bad("expected a percentage such as 70 or 70%"));
-            }
-            Ok(pct / 100.0)
-        }
-        Setting::CooldownMinutes | Setting::UpWindowMinutes | Setting::DownWindowMinutes => {
-            let n: u32 = text
-                .parse()
-                .map_err(|_| bad("expected a whole number of minutes"))?;
-            Ok(f64::from(n))
-        }
+/// A capacity tag: a whole number of units, at least 1.
+fn parse_units(text: &str) -> Result<u64, &'static str> {
+    match text.parse() {
+        Ok(0) => Err("capacity must be at least 1 (DynamoDB's minimum)"),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of capacity units, at least 1"),
     }
 }
 
-/// Settings under construction, each with its origin.
-struct Fields(BTreeMap<Setting, Override>);
-
-impl Fields {
-    fn from_settings(s: &Settings) -> Self {
-        let values = [
-            (Setting::ReadMin, s.read.min as f64),
-            (Setting::ReadMax, s.read.max as f64),
-            (Setting::WriteMin, s.write.min as f64),
-            (Setting::WriteMax, s.write.max as f64),
-            (Setting::Target, s.target),
-            (Setting::ScaleUpTrigger, s.scale_up_trigger),
-            (Setting::CooldownMinutes, (s.cooldown_secs / 60) as f64),
-            (Setting::UpWindowMinutes, f64::from(s.up_window_minutes)),
-            (Setting::DownWindowMinutes, f64::from(s.down_window_minutes)),
-        ];
-        Self(
-            values
-                .into_iter()
-                .map(|(k, value)| {
-                    (
-                        k,
-                        Override {
-                            value,
-                            origin: Origin::Default,
-                        },
-                    )
-                })
-                .collect(),
-        )
+/// A percentage tag (`70` or `70%`), as a fraction.
+fn parse_fraction(text: &str) -> Result<f64, &'static str> {
+    const EXPECTED: &str = "expected a percentage such as 70 or 70%";
+    let pct: f64 = text
+        .strip_suffix('%')
+        .unwrap_or(text)
+        .trim()
+        .parse()
+        .map_err(|_| EXPECTED)?;
+    if pct.is_finite() {
+        Ok(pct / 100.0)
+    } else {
+        Err(EXPECTED)
     }
+}
 
-    fn apply(&mut self, overrides: &Overrides) {
-        for (k, v) in &overrides.0 {
-            self.0.insert(*k, v.clone());
-        }
-    }
-
-    fn get(&self, s: Setting) -> &Override {
-        // Every setting is filled by `from_settings`.
-        &self.0[&s]
-    }
-
-    fn into_settings(self, defaults: &Settings) -> Result<Settings, ConfigError> {
-        let cooldown = self.get(Setting::CooldownMinutes);
-        // Keep the default's exact seconds unless a tag overrode the minutes.
-        let cooldown_secs = match cooldown.origin {
-            Origin::Default => defaults.cooldown_secs,
-            Origin::Tag { .. } => cooldown.value as i64 * 60,
-        };
-        let settings = Settings {
-            read: Bounds {
-                min: self.get(Setting::ReadMin).value as u64,
-                max: self.get(Setting::ReadMax).value as u64,
-            },
-            write: Bounds {
-                min: self.get(Setting::WriteMin).value as u64,
-                max: self.get(Setting::WriteMax).value as u64,
-            },
-            target: self.get(Setting::Target).value,
-            scale_up_trigger: self.get(Setting::ScaleUpTrigger).value,
-            cooldown_secs,
-            up_window_minutes: self.get(Setting::UpWindowMinutes).value as u32,
-            down_window_minutes: self.get(Setting::DownWindowMinutes).value as u32,
-            min_decrease_fraction: defaults.min_decrease_fraction,
-            ..defaults.clone()
-        };
-        validate(&settings, |s| self.get(s).origin.clone())
-    }
+/// A whole number of minutes.
+fn parse_minutes(text: &str) -> Result<u32, &'static str> {
+    text.parse()
+        .map_err(|_| "expected a whole number of minutes")
 }
 
 /// Checks a complete set of settings. `origin` tells where each setting came from, for errors.
@@ -500,16 +502,16 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
     if !(0.2..=0.9).contains(&s.target) {
         return contradiction(format!(
             "target utilisation {}% (from {}) is outside 20-90%",
-            pct(s.target),
+            as_percent(s.target),
             origin(Setting::Target)
         ));
     }
     if !(s.scale_up_trigger > s.target && s.scale_up_trigger <= 1.0) {
         return contradiction(format!(
             "scale-up trigger {}% (from {}) must be above the target {}% (from {}) and at most 100%",
-            pct(s.scale_up_trigger),
+            as_percent(s.scale_up_trigger),
             origin(Setting::ScaleUpTrigger),
-            pct(s.target),
+            as_percent(s.target),
             origin(Setting::Target)
         ));
     }
@@ -535,7 +537,7 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
     if !(0.0..1.0).contains(&s.min_decrease_fraction) {
         return contradiction(format!(
             "minimum decrease {}% is outside 0-99%",
-            pct(s.min_decrease_fraction)
+            as_percent(s.min_decrease_fraction)
         ));
     }
     if s.growth_horizon_minutes > 60 {
@@ -565,13 +567,14 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
     if !(0.0..1.0).contains(&s.pacing_decrease_fraction) {
         return contradiction(format!(
             "pacing decrease {}% is outside 0-99%",
-            pct(s.pacing_decrease_fraction)
+            as_percent(s.pacing_decrease_fraction)
         ));
     }
     Ok(s.clone())
 }
 
-fn pct(fraction: f64) -> f64 {
+/// A fraction as a percentage with one decimal, for messages (0.8 -> 80, 0.195 -> 19.5).
+fn as_percent(fraction: f64) -> f64 {
     (fraction * 1000.0).round() / 10.0
 }
 
@@ -621,6 +624,30 @@ mod tests {
         );
         let other = t.resolve(&d, Some("by-date")).unwrap();
         assert_eq!(other.read.max, 500);
+    }
+
+    #[test]
+    fn overrides_keep_their_exact_values() {
+        // 2^53 + 1 units is not a float: a value parsed as f64 and cast back loses the last unit.
+        let t = tags(&[
+            ("ddb-autoscaler:read-max", "9007199254740993"),
+            ("ddb-autoscaler:cooldown-minutes", "7"),
+            ("ddb-autoscaler:up-window-minutes", "3"),
+        ])
+        .unwrap();
+        let s = t.resolve(&Settings::default(), None).unwrap();
+        assert_eq!(s.read.max, 9_007_199_254_740_993);
+        assert_eq!(s.cooldown_secs, 7 * 60);
+        assert_eq!(s.up_window_minutes, 3);
+        let d = Settings {
+            cooldown_secs: 61,
+            ..Settings::default()
+        };
+        assert_eq!(
+            tags(&[]).unwrap().resolve(&d, None).unwrap().cooldown_secs,
+            61,
+            "an untagged cooldown keeps the default's exact seconds"
+        );
     }
 
     #[test]

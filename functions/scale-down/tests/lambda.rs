@@ -3,13 +3,9 @@
 //! EventBridge event of `events/` and lowers an idle table in the local emulator (moto).
 #![allow(clippy::unwrap_used)] // tests: a panic with the value is the failure report
 
-#[path = "../../common/lambda_harness.rs"]
-mod harness;
-
-use harness::{
-    FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, capacity, clients, seed, table, unique,
-};
 use scaling_policy::Dimension;
+use test_support::emulator::{capacity, clients, seed_recent, table};
+use test_support::lambda::{FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, unique};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ddb-autoscaler-scale-down");
 
@@ -18,9 +14,11 @@ async fn idle_table_is_lowered_to_policy_value_and_response_says_down() {
     let c = clients().await;
     let key = unique("fn-down-idle");
     let idle = unique("fn-down-idle-audit");
-    table(&c, &idle, (100, 100), &[(key.as_str(), "on")]).await;
-    seed(&c, &idle, Dimension::Read, 30, 1.0).await;
-    seed(&c, &idle, Dimension::Write, 30, 1.0).await;
+    table(&c, &idle, Some((100, 100)), &[], &[(key.as_str(), "on")]).await;
+    let now = autoscaler_aws::now();
+    for dimension in Dimension::BOTH {
+        seed_recent(&c, &idle, None, dimension, now, 30, 1.0, 0.0).await;
+    }
 
     let api = FakeRuntimeApi::start();
     let id = api.push(SCHEDULED_EVENT);
@@ -66,6 +64,6 @@ async fn idle_table_is_lowered_to_policy_value_and_response_says_down() {
         vec![lowered("read"), lowered("write")],
         "{report:#}"
     );
-    assert_eq!(capacity(&c, &idle).await, (2, 2));
+    assert_eq!(capacity(&c, &idle, None).await, (2, 2));
     assert!(api.unexpected().is_empty(), "{:?}", api.unexpected());
 }

@@ -7,15 +7,12 @@
 //! configuration failing the cold start.
 #![allow(clippy::unwrap_used)] // tests: a panic with the value is the failure report
 
-#[path = "../../common/lambda_harness.rs"]
-mod harness;
-
-use harness::{
-    FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, SCHEDULER_EMPTY, capacity, clients, seed,
-    table, unique,
-};
 use scaling_policy::Dimension;
 use serde_json::Value;
+use test_support::emulator::{capacity, clients, seed_recent, table};
+use test_support::lambda::{
+    FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, SCHEDULER_EMPTY, unique,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ddb-autoscaler-scale-up");
 
@@ -39,13 +36,14 @@ fn decision<'a>(report: &'a Value, dimension: &str) -> &'a Value {
 }
 
 /// A provisioned 10/10 table opted in under `key`, with 5 minutes at 9.5 read units/s (95% of
-/// provisioned, above the 90% trigger) and 2 write units/s.
+/// provisioned, above the 90% trigger) and 2 write units/s, seeded as CloudWatch publishes them.
 async fn hot_table(c: &autoscaler_aws::Clients, name: &str, key: &str, tags: &[(&str, &str)]) {
     let mut all = vec![(key, "on")];
     all.extend_from_slice(tags);
-    table(c, name, (10, 10), &all).await;
-    seed(c, name, Dimension::Read, 5, 9.5).await;
-    seed(c, name, Dimension::Write, 5, 2.0).await;
+    table(c, name, Some((10, 10)), &[], &all).await;
+    let now = autoscaler_aws::now();
+    seed_recent(c, name, None, Dimension::Read, now, 5, 9.5, 0.0).await;
+    seed_recent(c, name, None, Dimension::Write, now, 5, 2.0, 0.0).await;
 }
 
 #[tokio::test]
@@ -83,7 +81,7 @@ async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
         "{read:#}"
     );
     // ceil(9.5 / 0.8) = 12, the README's example; writes at 20% stay.
-    assert_eq!(capacity(&c, &hot).await, (12, 10));
+    assert_eq!(capacity(&c, &hot, None).await, (12, 10));
 
     // Logs are JSON lines (AWS_LAMBDA_LOG_FORMAT=JSON) and include the run summary.
     let logs = f.json_logs();
@@ -91,6 +89,24 @@ async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
         logs.iter()
             .any(|l| l["fields"]["message"] == "run summary" && l["level"] == "INFO"),
         "no JSON `run summary` log line\n{}",
+        f.output()
+    );
+    // One `decision` line per dimension, `applied` as the README documents it.
+    let applied: Vec<(&str, &str)> = logs
+        .iter()
+        .filter(|l| l["fields"]["message"] == "decision" && l["fields"]["table"] == hot.as_str())
+        .map(|l| {
+            let f = &l["fields"];
+            (
+                f["dimension"].as_str().unwrap_or_default(),
+                f["applied"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        applied,
+        [("read", "applied"), ("write", "applied")],
+        "{}",
         f.output()
     );
     assert!(api.unexpected().is_empty(), "{:?}", api.unexpected());
@@ -114,7 +130,7 @@ async fn scheduler_empty_input_raises_hot_table_then_warm_rerun_keeps_capacity()
     assert_eq!(summary["direction"], "up");
     assert_eq!(summary["tables_changed"], 1, "{summary:#}");
     assert_eq!(report(&summary, &hot)["outcome"], "changed");
-    assert_eq!(capacity(&c, &hot).await, (12, 10));
+    assert_eq!(capacity(&c, &hot, None).await, (12, 10));
 
     // The same (warm) process serves the next invocation: the table is not raised again.
     let post = api.wait_for(&second, &mut f).await;
@@ -126,7 +142,7 @@ async fn scheduler_empty_input_raises_hot_table_then_warm_rerun_keeps_capacity()
         "unchanged",
         "{summary:#}"
     );
-    assert_eq!(capacity(&c, &hot).await, (12, 10));
+    assert_eq!(capacity(&c, &hot, None).await, (12, 10));
     assert_eq!(api.handed_out(), vec![first, second]);
 }
 
@@ -161,8 +177,8 @@ async fn malformed_override_tag_fails_the_invocation_and_healthy_table_is_still_
     assert_eq!(body["errorType"], "TablesFailed", "{body:#}");
 
     // The healthy table in the same run was raised; the misconfigured one left alone.
-    assert_eq!(capacity(&c, &good).await, (12, 10));
-    assert_eq!(capacity(&c, &bad).await, (10, 10));
+    assert_eq!(capacity(&c, &good, None).await, (12, 10));
+    assert_eq!(capacity(&c, &bad, None).await, (10, 10));
 
     // The full summary is still logged, listing the failure.
     let summary: Value = f
@@ -209,5 +225,9 @@ async fn invalid_configuration_fails_the_cold_start_naming_the_variable() {
     // (not even /runtime/init/error: Lambda sees the exit and reports Runtime.ExitError).
     assert!(api.handed_out().is_empty(), "{:?}", api.handed_out());
     assert!(api.posts().is_empty(), "{:?}", api.posts());
-    assert_eq!(capacity(&c, &hot).await, (10, 10), "nothing is scaled");
+    assert_eq!(
+        capacity(&c, &hot, None).await,
+        (10, 10),
+        "nothing is scaled"
+    );
 }

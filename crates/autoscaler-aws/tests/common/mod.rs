@@ -1,33 +1,17 @@
-//! Test harness for the emulator tests: one moto server per test binary, started on a free port
-//! on 127.0.0.1 from the project's virtualenv (`scripts/emulator install`), or the one named by
-//! `DDB_AUTOSCALER_TEST_ENDPOINT`. The SDK is configured exactly as in Lambda, plus an endpoint
-//! URL (what `AWS_ENDPOINT_URL` does) and dummy credentials: no test-only code path.
+//! Harness of the emulator tests: the moto server, clients and table helpers of `test-support`
+//! (one server per test binary; the SDK configured exactly as in Lambda, plus an endpoint URL and
+//! dummy credentials: no test-only code path), and what these tests add: a run configuration per
+//! test, and the seeding of recent traffic as CloudWatch publishes it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
-use autoscaler_aws::{Clients, RunConfig};
-use scaling_policy::{Dimension, Timestamp};
-
-static ENDPOINT: OnceLock<String> = OnceLock::new();
-
-fn start_moto() -> String {
-    autoscaler_aws::emulator::test_endpoint(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
-    )
-}
-
-/// The emulator's endpoint URL.
-pub fn endpoint() -> &'static str {
-    ENDPOINT.get_or_init(start_moto)
-}
-
-/// Clients configured like the functions', pointed at the emulator.
-pub async fn clients() -> Clients {
-    autoscaler_aws::emulator::clients_for(endpoint()).await
-}
+use autoscaler_aws::RunConfig;
+use scaling_policy::{Minute, Timestamp, Usage};
+use test_support::emulator::published_before;
+/// `seed(c, table, index, dimension, now, minutes, per_sec, throttled)`: constant traffic over the
+/// `minutes` minutes before `now`'s minute, written as CloudWatch would have published it by
+/// `now` (the newest minutes are not there yet).
+pub use test_support::emulator::seed_recent as seed;
+pub use test_support::emulator::{capacity, clients, table};
 
 /// A run configuration whose opt-in tag key is unique to one test, so parallel tests sharing
 /// the emulator never see each other's tables.
@@ -43,53 +27,21 @@ pub fn now() -> Timestamp {
     autoscaler_aws::now()
 }
 
-/// Creates a provisioned table with the given GSIs and tags.
-pub async fn table(
-    c: &Clients,
-    name: &str,
-    capacity: Option<(u64, u64)>,
-    indexes: &[(&str, u64, u64)],
-    tags: &[(&str, &str)],
-) {
-    create_table(c, &TableSpec::new(name, capacity, indexes, tags))
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e}"));
-}
-
-/// Writes `minutes` one-minute datapoints ending at the last complete minute before `now`,
-/// each with `consumed_per_sec * 60` consumed units and `throttled` events.
-#[allow(clippy::too_many_arguments)] // reads better at the call sites than a builder
-pub async fn seed(
-    c: &Clients,
-    table: &str,
-    index: Option<&str>,
-    dimension: Dimension,
-    now: Timestamp,
-    minutes: usize,
-    consumed_per_sec: f64,
-    throttled: f64,
-) -> Vec<SeedMinute> {
-    let data = vec![
-        SeedMinute {
-            consumed: consumed_per_sec * 60.0,
-            throttled,
-        };
-        minutes
-    ];
+/// The usage the pipeline can read at `now` after `seed` with the same arguments: the
+/// published minutes known, the rest gaps.
+pub fn seeded_usage(now: Timestamp, minutes: usize, per_sec: f64, throttled: f64) -> Usage {
     let start = now.floor_minute().plus_secs(-60 * minutes as i64);
-    put_minutes(c, table, index, dimension, start, &data)
-        .await
-        .unwrap_or_else(|e| panic!("put metrics for {table}: {e}"));
-    data
-}
-
-/// The (read, write) capacity of the table (`None`) or a GSI, per `DescribeTable`.
-pub async fn capacity(c: &Clients, table: &str, index: Option<&str>) -> (u64, u64) {
-    let all = autoscaler_aws::emulator::capacities(c, table)
-        .await
-        .unwrap_or_else(|e| panic!("describe {table}: {e}"));
-    all.into_iter()
-        .find(|(i, _, _)| i.as_deref() == index)
-        .map(|(_, r, w)| (r, w))
-        .unwrap_or_else(|| panic!("{table} has no target {index:?}"))
+    let published = published_before(now);
+    Usage {
+        start,
+        minutes: (0..minutes as i64)
+            .map(|i| {
+                if start.plus_secs(60 * i) < published {
+                    Minute::known(per_sec * 60.0, throttled)
+                } else {
+                    Minute::GAP
+                }
+            })
+            .collect(),
+    }
 }

@@ -1,31 +1,18 @@
-//! Harness of the operator-command tests: one moto server per test binary, started on a free
-//! port of 127.0.0.1 from the project's virtualenv (`scripts/emulator install`), or the one
-//! named by `DDB_AUTOSCALER_TEST_ENDPOINT`, exactly as `crates/autoscaler-aws/tests/common`
-//! does. The binary under test gets the endpoint URL, dummy credentials and a region through its
-//! environment (nothing else from the machine's), and a tag key unique to the test, so tests
-//! share the emulator without seeing each other's tables.
+//! Harness of the operator-command tests: the emulator of `test-support` (one moto server per
+//! test binary, on a free port of 127.0.0.1). The binary under test gets the endpoint URL, dummy
+//! credentials and a region through its environment (nothing else from the machine's), and a
+//! tag key unique to the test, so tests share the emulator without seeing each other's tables.
+//! Metrics are seeded as CloudWatch publishes them: the newest minutes are not there yet.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
-use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
 use autoscaler_aws::{Clients, RunConfig};
 use scaling_policy::{Dimension, Timestamp};
-
-static ENDPOINT: OnceLock<String> = OnceLock::new();
-
-fn start_moto() -> String {
-    autoscaler_aws::emulator::test_endpoint(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
-    )
-}
-
-/// The emulator's endpoint URL.
-pub fn endpoint() -> &'static str {
-    ENDPOINT.get_or_init(start_moto)
-}
+use test_support::SeedMinute;
+use test_support::emulator::seed_published;
+pub use test_support::emulator::{capacity, clients, endpoint, published_before, table};
 
 /// A folder that holds no AWS configuration, for `HOME` and the config file variables (one
 /// for every run: nothing ever writes to it).
@@ -96,11 +83,6 @@ pub fn json(command: &mut Command) -> serde_json::Value {
     })
 }
 
-/// Clients configured like the functions', pointed at the emulator.
-pub async fn clients() -> Clients {
-    autoscaler_aws::emulator::clients_for(endpoint()).await
-}
-
 /// The run configuration [`cli`] gives the binary: the opt-in tag key `tag_key` and the
 /// [`SETTINGS`].
 pub fn config(tag_key: &str) -> RunConfig {
@@ -116,21 +98,10 @@ pub fn config(tag_key: &str) -> RunConfig {
     .expect("valid test settings")
 }
 
-/// Creates a table (provisioned with `capacity`, on-demand with `None`) with GSIs and tags.
-pub async fn table(
-    c: &Clients,
-    name: &str,
-    capacity: Option<(u64, u64)>,
-    indexes: &[(&str, u64, u64)],
-    tags: &[(&str, &str)],
-) {
-    create_table(c, &TableSpec::new(name, capacity, indexes, tags))
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e}"));
-}
-
-/// Writes one datapoint per minute from `start`: consumed units/s and throttle events given by
-/// `f(minute start)`.
+/// The traffic of the `minutes` minutes from `start` (consumed units/s and throttle events given
+/// by `f(minute start)`), written as CloudWatch has published it when the traffic ends (the
+/// tests' traffic runs until their `now`): the minutes from [`published_before`] of that end on
+/// are left out.
 pub async fn seed(
     c: &Clients,
     table: &str,
@@ -149,20 +120,8 @@ pub async fn seed(
             }
         })
         .collect();
-    put_minutes(c, table, index, dimension, start, &data)
-        .await
-        .unwrap_or_else(|e| panic!("put metrics for {table}: {e}"));
-}
-
-/// The (read, write) capacity of the table (`None`) or a GSI, per `DescribeTable`.
-pub async fn capacity(c: &Clients, table: &str, index: Option<&str>) -> (u64, u64) {
-    let all = autoscaler_aws::emulator::capacities(c, table)
-        .await
-        .unwrap_or_else(|e| panic!("describe {table}: {e}"));
-    all.into_iter()
-        .find(|(i, _, _)| i.as_deref() == index)
-        .map(|(_, r, w)| (r, w))
-        .unwrap_or_else(|| panic!("{table} has no target {index:?}"))
+    let end = start.floor_minute().plus_secs(60 * minutes as i64);
+    seed_published(c, table, index, dimension, start, &data, end).await;
 }
 
 /// Parses an RFC 3339 timestamp the commands print.

@@ -1,8 +1,22 @@
-//! Fixtures for the local AWS emulator (moto server): create tables with GSIs and tags, write
-//! per-minute CloudWatch datapoints, read capacities back. Used by the integration tests, the
-//! demo and the CLI's tests; it goes through the same [`Clients`] as a real run. Never point it
-//! at a real account: it creates tables.
+//! # emulator-fixtures: tables and metrics for the local AWS emulator
+//!
+//! What the CLI's `demo` and the emulator tests put into moto server and read back: tables with
+//! GSIs and tags ([`create_table`]), per-minute CloudWatch datapoints ([`put_minutes`],
+//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]). Everything goes
+//! through the same [`Clients`] as a real run, so no test-only code path exists in the pipeline.
+//!
+//! Key decisions:
+//! - Its own crate, so that neither the production library nor a Lambda binary links it: only
+//!   the CLI (for `demo`) and `test-support` (for the tests) depend on it. Starting moto and the
+//!   panicking test helpers live in `test-support`, which is a dev-dependency only.
+//! - Errors, not panics: the demo reports them like any other command error.
+//! - Each datapoint is written in the middle of its minute, so that no bucketing rule of the
+//!   emulator (or of CloudWatch) can put it in a neighbouring minute.
+//!
+//! Never point it at a real account: it creates tables.
 
+use autoscaler_aws::Clients;
+use autoscaler_aws::aws::metric_names;
 use aws_sdk_cloudwatch::types::{Dimension as CwDimension, MetricDatum, StandardUnit};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -10,8 +24,27 @@ use aws_sdk_dynamodb::types::{
 };
 use scaling_policy::{Dimension, Timestamp};
 
-use crate::Clients;
-use crate::error::BoxError;
+/// A boxed SDK error (their types are large and generic).
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What can go wrong while setting up or reading the emulator.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request to the emulator failed (or could not be built).
+    #[error("{operation} for {name} failed")]
+    Call {
+        /// The API call.
+        operation: &'static str,
+        /// The table it was about.
+        name: String,
+        /// The SDK error.
+        #[source]
+        source: BoxError,
+    },
+    /// `DescribeTable`, through the pipeline's own adapter, failed.
+    #[error(transparent)]
+    Describe(#[from] autoscaler_aws::Error),
+}
 
 /// A table to create.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +57,30 @@ pub struct TableSpec {
     pub indexes: Vec<(String, u64, u64)>,
     /// Tags (key, value).
     pub tags: Vec<(String, String)>,
+}
+
+impl TableSpec {
+    /// A table spec from borrowed parts: `capacity` `None` for on-demand, GSIs as
+    /// (name, read, write), tags as (key, value).
+    pub fn new(
+        name: &str,
+        capacity: Option<(u64, u64)>,
+        indexes: &[(&str, u64, u64)],
+        tags: &[(&str, &str)],
+    ) -> Self {
+        Self {
+            name: name.to_owned(),
+            capacity,
+            indexes: indexes
+                .iter()
+                .map(|(n, r, w)| ((*n).to_owned(), *r, *w))
+                .collect(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
 }
 
 fn throughput(read: u64, write: u64) -> Result<ProvisionedThroughput, BoxError> {
@@ -48,7 +105,17 @@ fn hash_key(name: &str) -> Result<KeySchemaElement, BoxError> {
 }
 
 /// Creates the table (and its GSIs and tags).
-pub async fn create_table(clients: &Clients, spec: &TableSpec) -> Result<(), BoxError> {
+pub async fn create_table(clients: &Clients, spec: &TableSpec) -> Result<(), Error> {
+    send_create_table(clients, spec)
+        .await
+        .map_err(|source| Error::Call {
+            operation: "CreateTable",
+            name: spec.name.clone(),
+            source,
+        })
+}
+
+async fn send_create_table(clients: &Clients, spec: &TableSpec) -> Result<(), BoxError> {
     let mut req = clients
         .dynamodb
         .create_table()
@@ -104,20 +171,17 @@ pub async fn put_minutes(
     dimension: Dimension,
     start: Timestamp,
     minutes: &[SeedMinute],
-) -> Result<(), BoxError> {
-    let (consumed, throttled) = match dimension {
-        Dimension::Read => ("ConsumedReadCapacityUnits", "ReadThrottleEvents"),
-        Dimension::Write => ("ConsumedWriteCapacityUnits", "WriteThrottleEvents"),
-    };
+) -> Result<(), Error> {
+    let names = metric_names(dimension);
     let mut data = Vec::new();
-    for (i, m) in minutes.iter().enumerate() {
-        let at = start.plus_secs(60 * i64::try_from(i)?);
-        data.push(datum(table, index, consumed, at, m.consumed));
+    for (i, m) in (0_i64..).zip(minutes) {
+        let at = start.plus_secs(60 * i);
+        data.push(datum(table, index, names.consumed, at, m.consumed));
         if m.throttled > 0.0 {
-            data.push(datum(table, index, throttled, at, m.throttled));
+            data.push(datum(table, index, names.throttled, at, m.throttled));
         }
     }
-    put(clients, data).await
+    put(clients, table, data).await
 }
 
 /// Writes one datapoint of any `AWS/DynamoDB` metric of a table or GSI every `step_secs`, the
@@ -131,13 +195,12 @@ pub async fn put_values(
     start: Timestamp,
     step_secs: i64,
     values: &[f64],
-) -> Result<(), BoxError> {
-    let mut data = Vec::new();
-    for (i, v) in values.iter().enumerate() {
-        let at = start.plus_secs(step_secs * i64::try_from(i)?);
-        data.push(datum(table, index, metric, at, *v));
-    }
-    put(clients, data).await
+) -> Result<(), Error> {
+    let data = (0_i64..)
+        .zip(values)
+        .map(|(i, v)| datum(table, index, metric, start.plus_secs(step_secs * i), *v))
+        .collect();
+    put(clients, table, data).await
 }
 
 /// One datapoint in the middle of the minute holding `at`, so that no bucketing rule can put it
@@ -167,7 +230,7 @@ fn datum(table: &str, index: Option<&str>, metric: &str, at: Timestamp, value: f
         .build()
 }
 
-async fn put(clients: &Clients, data: Vec<MetricDatum>) -> Result<(), BoxError> {
+async fn put(clients: &Clients, table: &str, data: Vec<MetricDatum>) -> Result<(), Error> {
     for chunk in data.chunks(20) {
         clients
             .cloudwatch
@@ -175,7 +238,12 @@ async fn put(clients: &Clients, data: Vec<MetricDatum>) -> Result<(), BoxError> 
             .namespace("AWS/DynamoDB")
             .set_metric_data(Some(chunk.to_vec()))
             .send()
-            .await?;
+            .await
+            .map_err(|e| Error::Call {
+                operation: "PutMetricData",
+                name: table.to_owned(),
+                source: Box::new(e),
+            })?;
     }
     Ok(())
 }
@@ -184,99 +252,10 @@ async fn put(clients: &Clients, data: Vec<MetricDatum>) -> Result<(), BoxError> 
 pub async fn capacities(
     clients: &Clients,
     table: &str,
-) -> Result<Vec<(Option<String>, u64, u64)>, BoxError> {
-    let d = crate::aws::describe(clients, table)
-        .await
-        .map_err(|(_, e)| e)?;
-    Ok(d.targets
+) -> Result<Vec<(Option<String>, u64, u64)>, Error> {
+    let d = autoscaler_aws::aws::describe(clients, table).await?;
+    Ok(d.table_and_indexes
         .into_iter()
         .map(|t| (t.index, t.read.provisioned, t.write.provisioned))
         .collect())
-}
-
-/// The endpoint of a local moto server for tests: the one named by
-/// `DDB_AUTOSCALER_TEST_ENDPOINT` (it must be on this machine), or a new one started from
-/// `<workspace>/.venv/bin/moto_server` (installed by `scripts/emulator install`) on a free port of
-/// 127.0.0.1. A watchdog shell stops the server when this process ends. Panics with a message
-/// saying what to do when the emulator is not installed or does not start: for tests only.
-pub fn test_endpoint(workspace: &std::path::Path) -> String {
-    use std::time::{Duration, Instant};
-    if let Ok(url) = std::env::var("DDB_AUTOSCALER_TEST_ENDPOINT") {
-        assert!(
-            url.starts_with("http://127.0.0.1:") || url.starts_with("http://localhost:"),
-            "DDB_AUTOSCALER_TEST_ENDPOINT must be a local emulator, got {url}"
-        );
-        return url;
-    }
-    let moto = workspace.join(".venv/bin/moto_server");
-    assert!(
-        moto.exists(),
-        "the emulator is not installed: run `scripts/emulator install` (or scripts/test) first ({} is missing)",
-        moto.display()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"));
-    // The watchdog outlives this process on purpose (it is never waited for): it stops and reaps
-    // moto once this process is gone.
-    let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m",
-        moto.display(),
-        std::process::id()
-    );
-    #[allow(clippy::zombie_processes)]
-    std::process::Command::new("bash")
-        .arg("-c")
-        .arg(script)
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", moto.display()));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    format!("http://127.0.0.1:{port}")
-}
-
-/// Clients configured as the functions configure theirs, plus the emulator's endpoint URL (what
-/// `AWS_ENDPOINT_URL` does), region `us-east-1` and dummy credentials.
-pub async fn clients_for(endpoint: &str) -> Clients {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "emulator",
-        ))
-        .load()
-        .await;
-    Clients::new(&sdk)
-}
-
-impl TableSpec {
-    /// A table spec from borrowed parts: `capacity` `None` for on-demand, GSIs as
-    /// (name, read, write), tags as (key, value).
-    pub fn new(
-        name: &str,
-        capacity: Option<(u64, u64)>,
-        indexes: &[(&str, u64, u64)],
-        tags: &[(&str, &str)],
-    ) -> Self {
-        Self {
-            name: name.to_owned(),
-            capacity,
-            indexes: indexes
-                .iter()
-                .map(|(n, r, w)| ((*n).to_owned(), *r, *w))
-                .collect(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        }
-    }
 }

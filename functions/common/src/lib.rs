@@ -1,5 +1,7 @@
-//! The wiring both Lambda binaries share, included by each `main.rs` with `#[path]` (the two
-//! functions differ only in their direction).
+//! # functions-common: the wiring both Lambda binaries share
+//!
+//! Each `main.rs` is one call to [`serve`] with its direction: the two functions differ in
+//! nothing else.
 //!
 //! Configuration from the environment, validated at cold start: a bad value fails the init with
 //! a message naming the variable. The SDK configuration and clients are built once.
@@ -9,8 +11,11 @@
 //! `TablesFailed` listing them, so that the function's `Errors` metric sees it.
 
 use autoscaler_aws::{Clients, Direction, RunConfig};
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+
+/// What a function's `main` returns (`lambda_runtime`'s error).
+pub use lambda_runtime::Error;
 
 /// Runs the function until Lambda stops it.
 pub async fn serve(direction: Direction) -> Result<(), Error> {
@@ -28,12 +33,19 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
     let clients = Clients::new(&sdk);
     let (clients, config) = (&clients, &config);
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
-        autoscaler_aws::invoke(clients, config, direction, autoscaler_aws::now())
-            .await
-            .map_err(|e| Diagnostic {
-                error_type: e.kind().to_owned(),
-                error_message: e.to_string(),
-            })
+        // Boxed: the run's future is deep, and unboxed its layout exceeds the compiler's
+        // default recursion limit in the binaries that call this function.
+        Box::pin(autoscaler_aws::invoke(
+            clients,
+            config,
+            direction,
+            autoscaler_aws::now(),
+        ))
+        .await
+        .map_err(|e| Diagnostic {
+            error_type: e.kind().to_owned(),
+            error_message: e.to_string(),
+        })
     }))
     .await
 }

@@ -1,5 +1,4 @@
-//! Harness for the end-to-end tests of the Lambda binaries, shared by `functions/*/tests/` with
-//! `#[path = "../../common/lambda_harness.rs"] mod harness;`.
+//! The end-to-end harness of the Lambda binaries (`functions/*/tests/`).
 //!
 //! - [`FakeRuntimeApi`]: the Lambda Runtime API on 127.0.0.1 (`std::net` only, HTTP/1.1 with
 //!   keep-alive and `Content-Length` bodies, which is what `lambda_runtime`'s hyper client
@@ -7,96 +6,33 @@
 //!   and is held open while the queue is empty; `POST .../response`, `.../error` and
 //!   `.../init/error` are recorded and answered 202.
 //! - [`Function`]: the real binary started as Lambda starts it, with a cleared environment (only
-//!   the Lambda variables, dummy credentials, the emulator's endpoint and the test's settings);
-//!   killed when dropped.
-//! - The emulator: one moto server per test binary on a free port, from the project's
-//!   virtualenv (`scripts/emulator install`), or the one named by
-//!   `DDB_AUTOSCALER_TEST_ENDPOINT`; tables and metrics are seeded and read back through
-//!   `autoscaler_aws::emulator`. Nothing here can reach a real AWS endpoint.
-#![allow(dead_code)] // each test binary uses a part of the harness
+//!   the Lambda variables, dummy credentials, the emulator's endpoint ([`crate::emulator`]) and
+//!   the test's settings); killed when dropped. Nothing here can reach a real AWS endpoint.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use autoscaler_aws::Clients;
-use autoscaler_aws::emulator::{SeedMinute, TableSpec, create_table, put_minutes};
-use scaling_policy::{Dimension, Timestamp};
 use serde_json::Value;
+
+use crate::emulator::endpoint;
 
 /// How long a test waits for the function to answer an invocation or to exit.
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// The sample events of `events/`, as the functions receive them in production.
-pub const SCHEDULED_EVENT: &str = include_str!("../../events/scheduled-event.json");
+pub const SCHEDULED_EVENT: &str = include_str!("../../../events/scheduled-event.json");
 /// The input an EventBridge Scheduler schedule sends by default.
-pub const SCHEDULER_EMPTY: &str = include_str!("../../events/scheduler-empty.json");
-
-// ------------------------------------------------------------------------------------------
-// The emulator
-
-static ENDPOINT: OnceLock<String> = OnceLock::new();
-
-fn start_moto() -> String {
-    autoscaler_aws::emulator::test_endpoint(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
-    )
-}
-
-/// The emulator's endpoint URL (started on first use).
-pub fn endpoint() -> &'static str {
-    ENDPOINT.get_or_init(start_moto)
-}
+pub const SCHEDULER_EMPTY: &str = include_str!("../../../events/scheduler-empty.json");
 
 /// `name` made unique to this test process, for tag keys and table names, so tests sharing an
 /// emulator (`DDB_AUTOSCALER_TEST_ENDPOINT`) never see each other's tables.
 pub fn unique(name: &str) -> String {
     format!("{name}-{}", std::process::id())
-}
-
-/// Clients pointed at the emulator with dummy credentials, for seeding and checking.
-pub async fn clients() -> Clients {
-    autoscaler_aws::emulator::clients_for(endpoint()).await
-}
-
-/// Creates a provisioned table (no GSI) with the given (read, write) capacity and tags.
-pub async fn table(c: &Clients, name: &str, capacity: (u64, u64), tags: &[(&str, &str)]) {
-    create_table(c, &TableSpec::new(name, Some(capacity), &[], tags))
-        .await
-        .unwrap_or_else(|e| panic!("create table {name}: {e}"));
-}
-
-/// Writes `minutes` one-minute datapoints of `per_sec * 60` consumed units (no throttling) for
-/// one dimension of `table`, ending at the last complete minute.
-pub async fn seed(c: &Clients, table: &str, dimension: Dimension, minutes: usize, per_sec: f64) {
-    let now = autoscaler_aws::now();
-    let data = vec![
-        SeedMinute {
-            consumed: per_sec * 60.0,
-            throttled: 0.0,
-        };
-        minutes
-    ];
-    let start: Timestamp = now.floor_minute().plus_secs(-60 * minutes as i64);
-    put_minutes(c, table, None, dimension, start, &data)
-        .await
-        .unwrap_or_else(|e| panic!("put metrics for {table}: {e}"));
-}
-
-/// The table's provisioned (read, write), per `DescribeTable`.
-pub async fn capacity(c: &Clients, table: &str) -> (u64, u64) {
-    autoscaler_aws::emulator::capacities(c, table)
-        .await
-        .unwrap_or_else(|e| panic!("describe {table}: {e}"))
-        .into_iter()
-        .find(|(index, _, _)| index.is_none())
-        .map(|(_, r, w)| (r, w))
-        .unwrap_or_else(|| panic!("{table} has no table-level capacity"))
 }
 
 // ------------------------------------------------------------------------------------------
