@@ -529,12 +529,14 @@ fn decide(p: &Prepared, usage: &Measured, direction: Direction, now: Timestamp) 
             state: &part.read,
             usage: read_usage,
             history: None,
+            boost: None,
         };
         let write = DimensionInput {
             dimension: Dimension::Write,
             state: &part.write,
             usage: write_usage,
             history: None,
+            boost: None,
         };
         let [r, w] = match direction {
             Direction::Up => [

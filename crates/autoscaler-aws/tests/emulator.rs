@@ -33,6 +33,7 @@ fn policy_up(
         state: &state,
         usage: &usage,
         history: None,
+        boost: None,
     };
     scale_up(&Settings::default(), input, now).to
 }

@@ -40,6 +40,9 @@ pub enum Reason {
     /// Yesterday and a week ago, the same time of day brought more demand within the seasonal
     /// look-ahead than the capacity covers: raise ahead of it.
     Seasonal,
+    /// An announced event (a boost) asks for at least this capacity now: raise to it, or keep
+    /// it rather than lower below it.
+    Boost,
     /// Provisioned is below the configured min.
     BelowMin,
     /// Peak demand is well below capacity: lower to demand / target.
@@ -80,11 +83,12 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in documentation order.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 21] = [
         Reason::Throttled,
         Reason::AboveTrigger,
         Reason::Rising,
         Reason::Seasonal,
+        Reason::Boost,
         Reason::BelowMin,
         Reason::Overprovisioned,
         Reason::AboveMax,
@@ -110,6 +114,7 @@ impl Reason {
             Reason::AboveTrigger => "above_trigger",
             Reason::Rising => "rising",
             Reason::Seasonal => "seasonal",
+            Reason::Boost => "boost",
             Reason::BelowMin => "below_min",
             Reason::Overprovisioned => "overprovisioned",
             Reason::AboveMax => "above_max",
@@ -163,6 +168,9 @@ pub struct Numbers {
     pub growth: f64,
     /// The seasonal look-ahead's expected peak demand (units/s), when there is history.
     pub seasonal_demand: Option<f64>,
+    /// The capacity an active boost asks for (already within min and max), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boost: Option<u64>,
     /// Target utilisation.
     pub target: f64,
     /// Scale-up trigger.
@@ -244,6 +252,10 @@ pub struct DimensionInput<'a> {
     /// see [`crate::seasonal`]), when the caller fetched them. `None`: no seasonal floor. It
     /// may be the same series as `usage` when that reaches back far enough.
     pub history: Option<&'a Usage>,
+    /// The capacity announced events (boosts) ask for right now, when one is active (the caller
+    /// works it out from the boosts and `now`, lead time included): scale-up raises to it and
+    /// scale-down never lowers below it. Clamped to the dimension's min and max.
+    pub boost: Option<u64>,
 }
 
 impl<'a> DimensionInput<'a> {
@@ -254,6 +266,7 @@ impl<'a> DimensionInput<'a> {
             state,
             usage,
             history: None,
+            boost: None,
         }
     }
 
@@ -261,6 +274,14 @@ impl<'a> DimensionInput<'a> {
     pub const fn with_history(self, history: &'a Usage) -> Self {
         Self {
             history: Some(history),
+            ..self
+        }
+    }
+
+    /// The same input with an active boost asking for `units`.
+    pub const fn with_boost(self, units: Option<u64>) -> Self {
+        Self {
+            boost: units,
             ..self
         }
     }

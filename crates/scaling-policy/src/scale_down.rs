@@ -21,7 +21,9 @@
 //!    leave none for the drop after a burst or in the evening, so it must save at least
 //!    `pacing_decrease_fraction`. Schedules that run hourly or less often never meet this rule.
 //!
-//! Above max it lowers to max (quota permitting) without needing data. [`scale_down_pair`]
+//! An active boost (an announced event) is a floor: the level is never below it, and a
+//! decrease it prevents is [`Reason::Boost`]. Above max it lowers to max (quota permitting)
+//! without needing data. [`scale_down_pair`]
 //! decides a table's or GSI's reads and writes together: when one is lowered, the other rides
 //! along in the same `UpdateTable` if it saves anything at all, since the decrease is counted
 //! once for both. Missing data keeps capacity as it is.
@@ -75,6 +77,8 @@ fn scale_down_one(settings: &Settings, input: DimensionInput<'_>, now: Timestamp
         Known::Consumed,
     );
     let mut numbers = numbers(settings, input.dimension, p, &w);
+    let boost = input.boost.map(|u| u.clamp(b.min, b.max));
+    numbers.boost = boost;
     let budget = input.state.budget;
     numbers.next_decrease_at = Some(budget.next_allowed(now));
     let done = |d: Decision| DownCandidate {
@@ -88,6 +92,7 @@ fn scale_down_one(settings: &Settings, input: DimensionInput<'_>, now: Timestamp
     };
 
     if p > b.max {
+        // A boost is clamped to max, so it never holds capacity above max.
         numbers.wanted = Some(b.max);
         return done(match at {
             None => Decision::new(&input, p, Reason::QuotaExhausted, numbers),
@@ -107,12 +112,18 @@ fn scale_down_one(settings: &Settings, input: DimensionInput<'_>, now: Timestamp
         .history
         .and_then(|h| seasonal::expected_peak(h, now, settings.seasonal_ahead_minutes));
     numbers.seasonal_demand = expected;
-    let wanted = ceil_units(peak / settings.target)
+    let demand_wanted = ceil_units(peak / settings.target)
         .max(expected.map_or(0, |e| ceil_units(e / settings.target)))
         .clamp(b.min, b.max);
+    let wanted = demand_wanted.max(boost.unwrap_or(0));
     numbers.wanted = Some(wanted);
     if wanted >= p {
-        return done(Decision::new(&input, p, Reason::NoSaving, numbers));
+        let reason = if demand_wanted < p {
+            Reason::Boost
+        } else {
+            Reason::NoSaving
+        };
+        return done(Decision::new(&input, p, reason, numbers));
     }
     if w.throttle_events - w.key_range_events > 0.0 {
         return done(Decision::new(&input, p, Reason::RecentThrottling, numbers));

@@ -24,6 +24,8 @@
 //!    above what is provisioned (smaller steps would only hold the table `UPDATING`).
 //! 5. Below min it raises to min. Throttling that happened only before the last increase took
 //!    effect is [`Reason::Settling`]: the increase already answers it.
+//! 6. **Boost.** An announced event (the caller passes the capacity it asks for now) is a
+//!    floor on top of everything: below it, capacity is raised to it ([`Reason::Boost`]).
 //!
 //! Missing data keeps capacity as it is: a window without datapoints is [`Reason::NoData`].
 
@@ -39,6 +41,28 @@ pub const SEASONAL_STEP: f64 = 0.10;
 
 /// The scale-up decision for one dimension. Never lowers capacity.
 pub fn scale_up(settings: &Settings, input: DimensionInput<'_>, now: Timestamp) -> Decision {
+    let d = scale_up_on_demand(settings, input, now);
+    let b = settings.bounds(input.dimension);
+    match input.boost.map(|u| u.clamp(b.min, b.max)) {
+        Some(floor) if floor > d.to => {
+            let mut numbers = d.numbers;
+            numbers.boost = Some(floor);
+            numbers.wanted = Some(numbers.wanted.unwrap_or(0).max(floor));
+            Decision::new(&input, floor, Reason::Boost, numbers)
+        }
+        Some(floor) => Decision {
+            numbers: Numbers {
+                boost: Some(floor),
+                ..d.numbers
+            },
+            ..d
+        },
+        None => d,
+    }
+}
+
+/// Scale-up from demand, seasonality and min alone (a boost is applied on top).
+fn scale_up_on_demand(settings: &Settings, input: DimensionInput<'_>, now: Timestamp) -> Decision {
     let p = input.state.provisioned;
     let b = settings.bounds(input.dimension);
     let settled_from = input.state.last_increase.map(|t| t.plus_secs(60));
@@ -142,6 +166,7 @@ pub(crate) fn numbers(
         utilisation: w.peak_demand.map(|d| d / provisioned.max(1) as f64),
         growth: 1.0,
         seasonal_demand: None,
+        boost: None,
         target: s.target,
         trigger: s.scale_up_trigger,
         min: b.min,

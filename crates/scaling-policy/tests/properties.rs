@@ -27,6 +27,7 @@ impl Case {
             state: &self.state,
             usage: &self.usage,
             history: None,
+            boost: None,
         }
     }
 
@@ -149,6 +150,7 @@ fn check_consistent(d: &Decision) -> Result<(), TestCaseError> {
                 | Reason::AboveTrigger
                 | Reason::Rising
                 | Reason::Seasonal
+                | Reason::Boost
                 | Reason::BelowMin
         ),
         Action::Decrease => matches!(
@@ -331,7 +333,7 @@ proptest! {
         for (i, (dim, d)) in Dimension::BOTH.into_iter().zip(&pair).enumerate() {
             let alone = scale_down(
                 &p.settings,
-                DimensionInput { dimension: dim, state: &p.states[i], usage: &p.usages[i], history: None },
+                DimensionInput { dimension: dim, state: &p.states[i], usage: &p.usages[i], history: None, boost: None },
                 p.now,
             );
             if d.reason == Reason::RidesAlong {
@@ -605,5 +607,27 @@ proptest! {
         }
         let d = scale_down(&c.settings, input, c.now);
         check_gap_down(&d, c.state.provisioned, c.bounds())?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A boost only ever adds capacity: scale-up ends at least at the boost (within the
+    /// bounds) and never lower than without it; scale-down never ends below it (unless it was
+    /// already below and so cannot raise) and never lower than without it.
+    #[test]
+    fn prop_boost_is_a_floor(c in case_strategy(true), units in 1u64..=5_000) {
+        let b = c.bounds();
+        let floor = units.clamp(b.min, b.max);
+        let input = c.input().with_boost(Some(units));
+        let up = scale_up(&c.settings, input, c.now);
+        prop_assert!(up.to >= floor, "{:?} below the boost {}", up, floor);
+        prop_assert!(up.to >= c.up().to);
+        check_consistent(&up)?;
+        let down = scale_down(&c.settings, input, c.now);
+        prop_assert!(down.to >= floor.min(down.from), "{:?} below the boost {}", down, floor);
+        prop_assert!(down.to >= c.down().to);
+        check_consistent(&down)?;
     }
 }

@@ -26,6 +26,7 @@ fn base_numbers(s: &Settings, next_decrease_at: Timestamp) -> Numbers {
         utilisation: None,
         growth: 1.0,
         seasonal_demand: None,
+        boost: None,
         target: s.target,
         trigger: s.scale_up_trigger,
         min: s.read.min,
@@ -770,4 +771,23 @@ fn pair_shares_the_later_not_before() {
         (r.not_before, w.not_before),
         (Some(at(12 * 3600 + 20)), Some(at(12 * 3600 + 20)))
     );
+}
+
+#[test]
+fn down_never_below_an_active_boost() {
+    let s = defaults();
+    let now = noon();
+    let u = quiet_half_hour(now); // wants 200
+    let st = state(1_000);
+    let d = scaling_policy::scale_down(&s, read(&st, &u).with_boost(Some(600)), now);
+    assert_eq!((d.to, d.reason), (600, Reason::Overprovisioned));
+    assert_eq!(d.numbers.boost, Some(600));
+    // The boost is the whole reason nothing is lowered.
+    let d = scaling_policy::scale_down(&s, read(&st, &u).with_boost(Some(1_000)), now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (1_000, Action::Keep, Reason::Boost)
+    );
+    let d = scaling_policy::scale_down(&s, read(&st, &u).with_boost(Some(2_000)), now);
+    assert_eq!((d.to, d.reason), (1_000, Reason::Boost), "never raises");
 }

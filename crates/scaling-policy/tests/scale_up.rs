@@ -22,6 +22,7 @@ fn base_numbers(s: &Settings) -> Numbers {
         utilisation: None,
         growth: 1.0,
         seasonal_demand: None,
+        boost: None,
         target: s.target,
         trigger: s.scale_up_trigger,
         min: s.read.min,
@@ -604,4 +605,33 @@ fn up_seasonal_floor_raises_ahead_of_a_ramp_seen_yesterday_and_last_week() {
     };
     let d = scaling_policy::scale_up(&off, read(&st, &u).with_history(&h), now);
     assert_eq!(d.reason, Reason::BelowTrigger);
+}
+
+#[test]
+fn up_boost_raises_to_the_announced_capacity_within_max() {
+    let s = bounded(1, 1_000);
+    let now = noon();
+    let u = usage_before(now, steady(50.0, 5));
+    let st = state(100);
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_boost(Some(400)), now);
+    assert_eq!(
+        (d.to, d.action, d.reason),
+        (400, Action::Increase, Reason::Boost)
+    );
+    assert_eq!(d.numbers.boost, Some(400));
+    // Never above max.
+    let d = scaling_policy::scale_up(&s, read(&st, &u).with_boost(Some(5_000)), now);
+    assert_eq!((d.to, d.reason), (1_000, Reason::Boost));
+    // Demand asking for more than the boost wins, with its own reason.
+    let hot = usage_before(now, steady(500.0, 5));
+    let d = scaling_policy::scale_up(&s, read(&st, &hot).with_boost(Some(400)), now);
+    assert_eq!(
+        (d.to, d.reason),
+        (715, Reason::AboveTrigger),
+        "ceil(500 / 0.7)"
+    );
+    // Already at the boost: nothing to do, even without data.
+    let st = state(400);
+    let d = scaling_policy::scale_up(&s, read(&st, &Usage::empty(now)).with_boost(Some(400)), now);
+    assert_eq!((d.to, d.reason), (400, Reason::NoData));
 }

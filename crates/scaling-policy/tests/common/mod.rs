@@ -96,6 +96,7 @@ pub fn read<'a>(state: &'a DimensionState, usage: &'a Usage) -> DimensionInput<'
         state,
         usage,
         history: None,
+        boost: None,
     }
 }
 
@@ -106,6 +107,7 @@ pub fn write<'a>(state: &'a DimensionState, usage: &'a Usage) -> DimensionInput<
         state,
         usage,
         history: None,
+        boost: None,
     }
 }
 
@@ -373,6 +375,7 @@ pub fn simulate_pair(
                     state: &st,
                     usage: &usage,
                     history: None,
+                    boost: None,
                 },
                 now,
             );
@@ -391,12 +394,14 @@ pub fn simulate_pair(
                 state: &states[0],
                 usage: &usages[0],
                 history: None,
+                boost: None,
             },
             DimensionInput {
                 dimension: Dimension::Write,
                 state: &states[1],
                 usage: &usages[1],
                 history: None,
+                boost: None,
             },
             now,
         );
