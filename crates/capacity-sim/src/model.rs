@@ -47,11 +47,6 @@ impl<'a> Metrics<'a> {
         (from..to).map(|i| self.get(i))
     }
 
-    /// Consumed units/s of minute `i`, if published.
-    pub fn consumed_rate(&self, i: i64) -> Option<f64> {
-        self.get(i).consumed.map(|c| c / 60.0)
-    }
-
     /// The `minutes` minutes before minute `now` as a [`Usage`], the shape `scaling-policy`
     /// reads (the AWS layer builds the same from `GetMetricData`).
     pub fn usage(&self, now: i64, minutes: u32) -> Usage {

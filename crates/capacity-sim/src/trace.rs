@@ -313,11 +313,6 @@ impl Trace {
             scale,
         })
     }
-
-    /// The UTC day number of minute `i`.
-    pub fn day_of(&self, i: usize) -> i64 {
-        self.time_of(i).unix().div_euclid(DAY_SECS)
-    }
 }
 
 /// Median of a slice (average of the two middle values for an even count).
