@@ -35,6 +35,7 @@ use std::path::Path;
 
 use scaling_policy::Timestamp;
 use scaling_policy::time::DAY_SECS;
+use serde::Serialize;
 
 use crate::Error;
 
@@ -78,9 +79,49 @@ pub struct Trace {
     pub step_minutes: u32,
     /// Units/s per original request per second: how the trace was scaled.
     pub scale: f64,
+    /// A hot key carrying part of the demand (synthetic scenarios only: a request-rate trace
+    /// cannot tell; `None` for every loaded file).
+    pub hot_key: Option<HotKey>,
+    /// Capacity in force at the start when the scenario fixes it (a synthetic trace's starting
+    /// point), unless [`crate::ModelParams::initial_capacity`] overrides it; `None`: the
+    /// model's default.
+    pub initial_capacity: Option<u64>,
+}
+
+/// One partition key that carries a fixed share of a table's demand and is refused beyond a
+/// limit of its own, which more table capacity does not raise (DynamoDB's per-partition maximum
+/// is 3,000 RCU and 1,000 WCU; a scenario may set it lower to exercise small tables). Its
+/// refusals are key-range throttles (`{Read,Write}KeyRangeThroughputThrottleEvents`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HotKey {
+    /// Share of each minute's demand on the key, `0..=1`.
+    pub share: f64,
+    /// Units/s the key can serve at most.
+    pub limit: f64,
+}
+
+impl HotKey {
+    /// Units/s of `demand` (units/s) the key refuses: `max(0, share x demand - limit)`.
+    pub fn refused(&self, demand: f64) -> f64 {
+        (self.share * demand - self.limit).max(0.0)
+    }
 }
 
 impl Trace {
+    /// A trace of one-minute demand as it is (no scaling, no hot key): what a backtest builds
+    /// from CloudWatch.
+    pub fn per_minute(name: String, start: Timestamp, demand: Vec<Option<f64>>) -> Self {
+        Self {
+            name,
+            start: start.floor_minute(),
+            demand,
+            step_minutes: 1,
+            scale: 1.0,
+            hot_key: None,
+            initial_capacity: None,
+        }
+    }
+
     /// Number of minutes.
     pub fn len(&self) -> usize {
         self.demand.len()
@@ -311,6 +352,8 @@ impl Trace {
             demand: rates,
             step_minutes,
             scale,
+            hot_key: None,
+            initial_capacity: None,
         })
     }
 }

@@ -452,16 +452,10 @@ fn backtest_dimension(
         Dimension::Write => target.write.provisioned,
     };
     let mut params = ModelParams::for_dimension(dimension);
-    params.scale_down_hours = scale_down_hours.to_vec();
+    params.scale_down = capacity_sim::ScaleDownSchedule::at_hours(scale_down_hours)?;
     // fold, not sum: an empty f64 sum is -0.0, which prints as "-0".
     let observed_throttles = throttled.iter().flatten().fold(0.0, |a, t| a + t);
-    let trace = Trace {
-        name: format!("{name} {dimension}"),
-        start,
-        demand,
-        step_minutes: 1,
-        scale: 1.0,
-    };
+    let trace = Trace::per_minute(format!("{name} {dimension}"), start, demand);
     let demanded = trace.total_units();
     let (actual_source, actual_series, actual_row) = if billing == Billing::OnDemand {
         let consumed_units = consumed.iter().flatten().fold(0.0, |a, c| a + c);

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use capacity_sim::trace::{DEFAULT_TARGET_MEDIAN, DEFAULT_ZERO_RUN_GAP_MINUTES};
-use capacity_sim::{ModelParams, PolicySpec, Trace, TraceOptions, synthetic};
+use capacity_sim::{ModelParams, PolicySpec, ScaleDownSchedule, Trace, TraceOptions, synthetic};
 use clap::ValueEnum;
 
 /// Errors of the command line: messages for the user.
@@ -43,8 +43,22 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 300.0)]
     pub burst_secs: f64,
     /// UTC hours of the scale-down run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0,6,12,18")]
+    #[arg(long, value_delimiter = ',', default_value = "0,6,12,18",
+          value_parser = clap::value_parser!(u32).range(0..=23))]
     pub scale_down_hours: Vec<u32>,
+    /// Run the scale-down every this many minutes from midnight UTC instead (60: hourly, the
+    /// quota's pace; 15: `cron(0/15 * * * ? *)`).
+    #[arg(long, value_name = "MINUTES", conflicts_with = "scale_down_hours",
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub scale_down_every: Option<u32>,
+    /// Each minute's runs start up to this many seconds late (pseudo-random per minute, as
+    /// EventBridge's do); 0: exactly on the minute.
+    #[arg(long, value_name = "SECS", default_value_t = capacity_sim::params::DEFAULT_LATE_RUNS_MAX_SECS,
+          value_parser = clap::value_parser!(u32).range(0..=59))]
+    pub late_runs_max_secs: u32,
+    /// Seed of the runs' lateness.
+    #[arg(long, value_name = "SEED", default_value_t = capacity_sim::params::DEFAULT_LATE_RUNS_SEED)]
+    pub late_runs_seed: u64,
 }
 
 impl ModelArgs {
@@ -59,7 +73,13 @@ impl ModelArgs {
         p.update_delay = self.update_delay;
         p.burst_secs = self.burst_secs;
         p.initial_burst_secs = self.burst_secs;
-        p.scale_down_hours = self.scale_down_hours.clone();
+        p.scale_down = match self.scale_down_every {
+            Some(step) => ScaleDownSchedule::every(step),
+            None => ScaleDownSchedule::at_hours(&self.scale_down_hours),
+        }
+        .expect("clap checks the hours and the step");
+        p.late_runs_max_secs = self.late_runs_max_secs;
+        p.late_runs_seed = self.late_runs_seed;
         p
     }
 
