@@ -7,12 +7,17 @@
 //! > then one per 60 minutes, at most 27).
 //!
 //! **Relaxations and restrictions, stated plainly.**
-//! - It never relies on the burst bucket: capacity covers demand in every minute. It is a
-//!   schedule the model can actually run (replayed through it, it never throttles), so it is an
-//!   *upper* bound of the true optimum with burst. Burst can help an optimiser on short spikes
-//!   (a full bucket covers 5 minutes at twice the capacity), so a policy that rides its bucket
-//!   through spikes without ever throttling can, in principle, cost less; the benchmark reports
-//!   every such case (`cost_vs_clairvoyant < 1` with zero throttling).
+//! - The requirement `r` comes from [`crate::reference::required_units`]: the table's demand
+//!   (a hot key's refusals taken out) rounded up, so capacity covers demand in every minute and
+//!   the schedule never relies on the burst bucket, except where demand exceeds the table's
+//!   maximum capacity: there only the bucket can serve the excess, and `r` holds the maximum
+//!   long enough before for the bucket to bank it. It is a schedule the model can actually run
+//!   (replayed through it, it refuses nothing for capacity that a table held at its maximum
+//!   would serve), so it is an *upper* bound of the true optimum with burst. Burst can help an
+//!   optimiser on short spikes (a full bucket covers 5 minutes at twice the capacity), so a
+//!   policy that rides its bucket through spikes without ever throttling can, in principle,
+//!   cost less; the benchmark reports every such case (`cost_vs_clairvoyant < 1` with zero
+//!   throttling).
 //! - Capacity may change every minute (increases are free and unlimited). That is exact for the
 //!   default `update_delay` of 1 minute; with a longer delay the model would refuse changes
 //!   closer together than the delay, which the schedule ignores.

@@ -45,7 +45,11 @@ fn clairvoyant_is_no_costlier_than_any_run_that_never_throttled_and_ideal_is_bel
         let row = |name: &str| eval.rows.iter().find(|r| r.policy == name).unwrap();
         let clairvoyant = row("clairvoyant");
         let ideal = row("ideal");
-        assert_eq!(clairvoyant.throttled_minutes, 0, "{}", t.name);
+        assert_eq!(
+            clairvoyant.throttled_pct, clairvoyant.throttled_key_range_pct,
+            "{}: only a hot key refuses anything",
+            t.name
+        );
         assert!(
             ideal.cost_unit_hours <= clairvoyant.cost_unit_hours + 1e-9,
             "{}",
@@ -118,6 +122,7 @@ fn cost_vs_clairvoyant_is_a_ratio_of_dollars() {
         "cost_usd",
         "cost_vs_clairvoyant",
         "throttled_pct",
+        "throttled_key_range_pct",
         "increases",
         "decreases",
         "throttled_minutes",
@@ -127,7 +132,69 @@ fn cost_vs_clairvoyant_is_a_ratio_of_dollars() {
     }
     assert_eq!(
         json.matches("\":").count(),
-        9,
-        "exactly the nine fields: {json}"
+        10,
+        "exactly the ten fields: {json}"
+    );
+}
+
+/// 10 units/s, then `spike` units/s for `minutes` minutes, on a table of at most 100.
+fn above_max(spike: f64, minutes: usize) -> (Trace, ModelParams) {
+    let mut demand = vec![Some(10.0); 60];
+    demand.extend(vec![Some(spike); minutes]);
+    demand.extend(vec![Some(10.0); 30]);
+    let params = ModelParams {
+        max_capacity: 100,
+        ..ModelParams::default()
+    };
+    (trace(0, demand), params)
+}
+
+#[test]
+fn the_clairvoyant_banks_burst_for_demand_above_the_tables_maximum() {
+    // 150 units/s for 2 minutes on at most 100: 6,000 units more than capacity, which a bucket
+    // of 300 s at 100 units/s holds, if the schedule fills it in time.
+    let (t, params) = above_max(150.0, 2);
+    let eval = evaluate(
+        &t,
+        &params,
+        &[PolicySpec::Clairvoyant, PolicySpec::StaticPeak],
+    )
+    .unwrap();
+    let replay = eval.run("clairvoyant").unwrap();
+    assert_eq!(replay.throttled_minutes(), 0, "{:?}", replay.provisioned);
+    assert!(eval.notes.is_empty(), "{:?}", eval.notes);
+    // It holds the maximum only as long as filling the bucket takes.
+    let at_max = replay.provisioned.iter().filter(|p| **p == 100).count();
+    assert!(at_max <= 2 + 2, "{:?}", replay.provisioned);
+}
+
+#[test]
+fn the_clairvoyant_refuses_only_what_no_schedule_can_serve() {
+    // 200 units/s for 10 minutes: 60,000 units over capacity, twice a full bucket.
+    let (t, params) = above_max(200.0, 10);
+    let eval = evaluate(
+        &t,
+        &params,
+        &[PolicySpec::Clairvoyant, PolicySpec::StaticPeak],
+    )
+    .unwrap();
+    let replay = eval.run("clairvoyant").unwrap();
+    let fullest = eval.run("static-peak").unwrap();
+    assert_eq!(
+        fullest.provisioned[0], 100,
+        "static peak sits at the maximum"
+    );
+    assert!(fullest.refused_units() > 0.0);
+    assert!(
+        (replay.refused_units() - fullest.refused_units()).abs() < 1e-6,
+        "{} vs {}",
+        replay.refused_units(),
+        fullest.refused_units()
+    );
+    assert_eq!(eval.notes.len(), 1, "{:?}", eval.notes);
+    assert!(
+        eval.notes[0].contains("above the table's maximum"),
+        "{:?}",
+        eval.notes
     );
 }
