@@ -62,7 +62,7 @@ pub use params::ModelParams;
 pub use policies::PolicySpec;
 pub use report::{Evaluation, Summary, evaluate};
 pub use schedule::ScaleDownSchedule;
-pub use trace::{HotKey, Trace, TraceOptions};
+pub use trace::{Duplicates, HotKey, Trace, TraceOptions};
 
 /// Everything that can go wrong in the simulator: bad input files, bad names, bad parameters.
 #[derive(Debug, thiserror::Error)]

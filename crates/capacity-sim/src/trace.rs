@@ -29,6 +29,12 @@
 //! is [`TraceOptions::target_median`] units/s (default 100). Spacing that is not a multiple of
 //! the step, timestamps that go backwards, and unparsable cells are errors naming the file and
 //! the line.
+//!
+//! **Repeated timestamps** (a local-time export across a daylight-saving change repeats an
+//! hour) are an error by default, which names the choice: [`TraceOptions::duplicates`] =
+//! [`Duplicates::Sum`] adds the repeated rows' counts into one step, [`Duplicates::Last`] keeps
+//! the last row. A row may repeat any earlier timestamp (the whole repeated hour comes again);
+//! a row earlier than the latest one that repeats none is still out of order.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,6 +59,8 @@ pub struct TraceOptions {
     pub column: Option<String>,
     /// Runs of exact zeros at least this many minutes long are missing data; 0 disables.
     pub zero_run_gap_minutes: u32,
+    /// What a repeated timestamp means (default: an error).
+    pub duplicates: Duplicates,
 }
 
 impl Default for TraceOptions {
@@ -61,8 +69,21 @@ impl Default for TraceOptions {
             target_median: DEFAULT_TARGET_MEDIAN,
             column: None,
             zero_run_gap_minutes: DEFAULT_ZERO_RUN_GAP_MINUTES,
+            duplicates: Duplicates::Error,
         }
     }
+}
+
+/// How to read rows whose timestamp an earlier row already has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Duplicates {
+    /// The file is rejected, naming both lines and the other choices.
+    #[default]
+    Error,
+    /// The rows' counts are added into one step (an empty cell adds nothing).
+    Sum,
+    /// The last row's value is kept.
+    Last,
 }
 
 /// A demand trace: one entry per minute, in capacity units per second.
@@ -211,6 +232,8 @@ impl Trace {
         let needed = ts_col.max(val_col) + 1;
 
         let mut rows: Vec<(usize, i64, Option<f64>)> = Vec::new();
+        // Each timestamp's row index, for repeats.
+        let mut seen: HashMap<i64, usize> = HashMap::new();
         for (line, text) in lines {
             let fields: Vec<&str> = split_fields(text).collect();
             if fields.len() < needed {
@@ -255,6 +278,30 @@ impl Trace {
                 }
                 Some(v)
             };
+            if let Some(&at) = seen.get(&ts.unix()) {
+                let (first_line, _, kept) = &mut rows[at];
+                match options.duplicates {
+                    Duplicates::Error => {
+                        return Err(malformed(
+                            line,
+                            format!(
+                                "timestamp {ts} repeats the one on line {first_line} (a local-time \
+                                 export across a daylight-saving change?); choose how to read \
+                                 repeated timestamps: duplicates sum (add their counts) or last \
+                                 (keep the last row), e.g. `--duplicates sum`"
+                            ),
+                        ));
+                    }
+                    Duplicates::Sum => {
+                        *kept = match (*kept, value) {
+                            (Some(a), Some(b)) => Some(a + b),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                    Duplicates::Last => *kept = value,
+                }
+                continue;
+            }
             if let Some((prev_line, prev, _)) = rows.last()
                 && ts.unix() <= *prev
             {
@@ -267,6 +314,7 @@ impl Trace {
                     ),
                 ));
             }
+            seen.insert(ts.unix(), rows.len());
             rows.push((line, ts.unix(), value));
         }
         if rows.len() < 2 {

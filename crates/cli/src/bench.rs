@@ -123,16 +123,34 @@ pub fn run(args: Args) -> Result<(), Error> {
     let results = results
         .into_inner()
         .map_err(|_| "a benchmark thread panicked")?;
+    // A trace that fails (unreadable, malformed, ...) fails alone: the others are reported.
     let mut evals = Vec::new();
-    for r in results.into_iter().flatten() {
-        evals.push(r?);
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for ((_, name), r) in specs.iter().zip(results) {
+        match r {
+            Some(Ok(eval)) => evals.push(eval),
+            Some(Err(e)) => failed.push((name.clone(), e.to_string())),
+            None => failed.push((name.clone(), "not evaluated".into())),
+        }
     }
-    output::emit(&output::table(&evals))?;
+    output::emit(&output::table(&evals, &failed))?;
     for note in evals.iter().flat_map(|e| &e.notes) {
         eprintln!("note: {note}");
     }
+    for (name, error) in &failed {
+        eprintln!("error: {name}: {error}");
+    }
     if let Some(path) = &args.json {
-        let rows: Vec<_> = evals.iter().flat_map(|e| &e.rows).collect();
+        let mut rows: Vec<serde_json::Value> = evals
+            .iter()
+            .flat_map(|e| &e.rows)
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        rows.extend(
+            failed
+                .iter()
+                .map(|(trace, error)| serde_json::json!({ "trace": trace, "error": error })),
+        );
         std::fs::write(path, serde_json::to_string_pretty(&rows)? + "\n")
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("json: {}", path.display());
@@ -146,5 +164,13 @@ pub fn run(args: Args) -> Result<(), Error> {
         policies.len(),
         started.elapsed().as_secs_f64()
     );
+    if !failed.is_empty() {
+        return Err(format!(
+            "{} of {} traces failed (the others are reported above)",
+            failed.len(),
+            specs.len()
+        )
+        .into());
+    }
     Ok(())
 }

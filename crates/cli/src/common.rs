@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use capacity_sim::trace::{DEFAULT_TARGET_MEDIAN, DEFAULT_ZERO_RUN_GAP_MINUTES};
-use capacity_sim::{ModelParams, PolicySpec, ScaleDownSchedule, Trace, TraceOptions, synthetic};
+use capacity_sim::{
+    Duplicates, ModelParams, PolicySpec, ScaleDownSchedule, Trace, TraceOptions, synthetic,
+};
 use clap::ValueEnum;
 
 /// Errors of the command line: messages for the user.
@@ -16,6 +18,17 @@ pub enum DimensionArg {
     Read,
     /// Writes: $0.00065 per WCU-hour, $0.625 per million on-demand writes.
     Write,
+}
+
+/// How to read repeated timestamps in a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DuplicatesArg {
+    /// Reject the trace, naming both lines.
+    Error,
+    /// Add the repeated rows' counts into one step.
+    Sum,
+    /// Keep the last row.
+    Last,
 }
 
 /// Model and trace options.
@@ -33,6 +46,10 @@ pub struct ModelArgs {
     /// Runs of exact zeros at least this many minutes long are missing data (0: never).
     #[arg(long, default_value_t = DEFAULT_ZERO_RUN_GAP_MINUTES)]
     pub zero_run_gap: u32,
+    /// What a repeated timestamp in a trace means (a local-time export across a daylight-saving
+    /// change): an error, the sum of the rows, or the last row.
+    #[arg(long, value_enum, default_value = "error")]
+    pub duplicates: DuplicatesArg,
     /// Minutes after a minute ends before its CloudWatch datapoint is visible.
     #[arg(long, default_value_t = 2)]
     pub publish_delay: u32,
@@ -89,6 +106,11 @@ impl ModelArgs {
             target_median: self.target_median,
             column: self.column.clone(),
             zero_run_gap_minutes: self.zero_run_gap,
+            duplicates: match self.duplicates {
+                DuplicatesArg::Error => Duplicates::Error,
+                DuplicatesArg::Sum => Duplicates::Sum,
+                DuplicatesArg::Last => Duplicates::Last,
+            },
         }
     }
 }

@@ -9,8 +9,9 @@ use plotters::prelude::*;
 
 use crate::common::Error;
 
-/// The rows of `evals` as an aligned Markdown table.
-pub fn table(evals: &[Evaluation]) -> String {
+/// The rows of `evals` as an aligned Markdown table; each trace of `failed` (name, error) gets a
+/// `failed` row, and the errors are listed below the table.
+pub fn table(evals: &[Evaluation], failed: &[(String, String)]) -> String {
     let header = [
         "trace",
         "policy",
@@ -37,6 +38,12 @@ pub fn table(evals: &[Evaluation]) -> String {
             count(row.decreases),
             row.throttled_minutes.to_string(),
         ]);
+    }
+    for (trace, _) in failed {
+        let mut cells: [String; 9] = std::array::from_fn(|_| "-".to_owned());
+        cells[0] = trace.clone();
+        cells[1] = "failed (below)".into();
+        rows.push(cells);
     }
     let mut width = header.map(str::len);
     for r in &rows {
@@ -68,6 +75,12 @@ pub fn table(evals: &[Evaluation]) -> String {
     out.push('\n');
     for r in &rows {
         out += &line(r);
+    }
+    if !failed.is_empty() {
+        out += "\nfailed traces:\n";
+        for (trace, error) in failed {
+            out += &format!("- {trace}: {error}\n");
+        }
     }
     out
 }

@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     if args.json {
         output::emit(&format!("{}\n", serde_json::to_string_pretty(&eval.rows)?))?;
     } else {
-        output::emit(&output::table(std::slice::from_ref(&eval)))?;
+        output::emit(&output::table(std::slice::from_ref(&eval), &[]))?;
         for note in &eval.notes {
             eprintln!("note: {note}");
         }

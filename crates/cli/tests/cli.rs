@@ -133,3 +133,85 @@ fn malformed_traces_are_reported_with_file_and_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no policy \"nope\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Hourly counts in local time across the end of daylight saving: 01:00 comes twice.
+fn fall_back_csv() -> String {
+    let mut s = String::from("timestamp,value\n");
+    for (h, v) in [(0, 100), (1, 120), (1, 80), (2, 110), (3, 90), (4, 100)] {
+        s += &format!("2024-11-03 {h:02}:00:00,{v}\n");
+    }
+    s
+}
+
+#[test]
+fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
+    let dir = scratch("bench-bad");
+    std::fs::create_dir_all(dir.join("traces")).expect("mkdir");
+    std::fs::write(dir.join("traces/good.csv"), small_csv()).expect("write");
+    std::fs::write(dir.join("traces/dst.csv"), fall_back_csv()).expect("write");
+    let bench = |extra: &[&str]| {
+        bin()
+            .arg("bench")
+            .arg("--traces")
+            .arg(dir.join("traces"))
+            .arg("--json")
+            .arg(dir.join("bench.json"))
+            .args(["--policy", "ours", "--policy", "clairvoyant"])
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let out = bench(&[]);
+    assert!(!out.status.success(), "a failed trace fails the run");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| good.csv | ours"), "{table}");
+    assert!(table.contains("| dst.csv  | failed"), "{table}");
+    assert!(
+        table.contains("- dst.csv: ") && table.contains("--duplicates"),
+        "{table}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 2 traces failed"), "{err}");
+    let rows: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).expect("json"))
+            .expect("json");
+    let rows = rows.as_array().expect("array");
+    assert_eq!(
+        rows.len(),
+        3,
+        "two rows of good.csv and one error: {rows:?}"
+    );
+    assert_eq!(rows[0]["trace"], "good.csv");
+    assert_eq!(rows[2]["trace"], "dst.csv");
+    assert!(
+        rows[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("repeats the one on line 3")),
+        "{rows:?}"
+    );
+    // Told how to read them, it runs.
+    let out = bench(&["--duplicates", "sum"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bin()
+        .args([
+            "simulate",
+            "--policy",
+            "ours",
+            "--duplicates",
+            "last",
+            "--trace",
+        ])
+        .arg(dir.join("traces/dst.csv"))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
