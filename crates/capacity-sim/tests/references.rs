@@ -87,10 +87,24 @@ fn clairvoyant_covers_demand_every_minute_and_uses_the_quota() {
     for (i, p) in run.provisioned.iter().enumerate() {
         assert!(*p as f64 >= t.demand_at(i), "minute {i}");
     }
-    // A 40-minute square wave wants 72 decreases a day; the quota gives 27 at most, and the
-    // optimum spends them all (on each of the two UTC days the trace touches fully or not).
-    assert!(run.decreases <= 2 * 27 + 27);
-    assert!(run.decreases >= 27);
+    // The wave (20 minutes at 300, 20 at 40, from 22:00) drops every 40 minutes, and a
+    // decrease pays only in a low half (capacity must cover 300 in a high one). Four decreases
+    // of a UTC day are free; after that the quota wants 60 minutes between two, and the next
+    // low half at least 60 minutes after a decrease starts 80 minutes after it. So, by the UTC
+    // day of the request (a minute before it takes effect), every saving decrease is made:
+    // - 22:00-24:00 of the first day: the 3 drops, all free;
+    // - the second day: 4 free at the first four drops (00:20-02:20), then one every 80 minutes
+    //   from 03:40 to 23:40: 16 more, 20 in all;
+    // - the third day, to 22:00: 4 free (00:20-02:20), then every 80 minutes from 03:40 to
+    //   21:40: 14 more, 18 in all.
+    let mut per_day = [0; 3];
+    for m in 1..run.provisioned.len() {
+        if run.provisioned[m] < run.provisioned[m - 1] {
+            per_day[(22 * 60 + m - 1) / 1440] += 1;
+        }
+    }
+    assert_eq!(per_day, [3, 20, 18]);
+    assert_eq!(run.decreases, 41);
 }
 
 #[test]
