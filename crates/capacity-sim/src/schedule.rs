@@ -7,12 +7,27 @@
 //! minutes from midnight UTC" ([`ScaleDownSchedule::every`], `--scale-down-every`). A run is
 //! *scheduled* at the start of its minute; when it actually starts is the model's business (late
 //! runs, [`crate::ModelParams::late_runs_max_secs`]).
+//!
+//! **Choosing the times** ([`choose_daily_runs`]). With a few runs a day, the run times matter
+//! more than any rule: each run sets the level until the next one. The proxy that ranks a set
+//! of times is the cost of perfect foresight on it ([`crate::clairvoyant::optimal_on_schedule`]):
+//! at each run capacity drops to what the next minute needs, then it is the running maximum of
+//! the requirement until the next run. That cost is a sum over consecutive runs (`a`, `b`) of
+//! segment costs from each day's `a` to its `b`, so every pair's total over the days is
+//! computed once (O(1) per segment with the clairvoyant's running-maximum tables) and the best
+//! cycle of `k` times through the candidates is a small dynamic programme: O(c^2 days) pair
+//! costs and O(c^3 k) for the cycle, `c` candidates. Exact for the proxy as long as the quota
+//! allows every run to decrease: up to 4 runs a day, or runs at least an hour apart (enforced
+//! for more than 4). Several demand series (a whole account's tables) add their costs, each
+//! weighted (by its price, say).
 
 use scaling_policy::Timestamp;
+use scaling_policy::quota::{DECREASE_INTERVAL_SECS, FREE_DECREASES};
 use scaling_policy::time::DAY_SECS;
 use serde::Serialize;
 
 use crate::Error;
+use crate::clairvoyant::Segments;
 
 /// Minutes in a UTC day.
 pub const DAY_MINUTES: u32 = 1440;
@@ -115,6 +130,142 @@ impl std::fmt::Display for ScaleDownSchedule {
             }
         }
     }
+}
+
+/// One demand series for [`choose_daily_runs`].
+#[derive(Clone, Copy, Debug)]
+pub struct Requirement<'a> {
+    /// Whole units each minute needs ([`crate::reference::required_units`]).
+    pub units: &'a [u64],
+    /// The absolute minute (minutes since the Unix epoch) of `units[0]`.
+    pub first_minute: i64,
+    /// What one unit-minute of this series weighs against the others' (its price; 1 for all
+    /// alike).
+    pub weight: f64,
+}
+
+/// The times [`choose_daily_runs`] chose, and the proxy's cost of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choice {
+    /// The chosen runs.
+    pub schedule: ScaleDownSchedule,
+    /// Perfect foresight's cost on that schedule: weighted unit-minutes over all the series.
+    pub cost: f64,
+}
+
+/// Unit-minutes of the segments from each day's run at `from` to the next run at `to` (the
+/// next day's when `wrap`), clipped to the series.
+fn pair_cost(
+    seg: &Segments<'_>,
+    r: &Requirement<'_>,
+    lead: usize,
+    from: u32,
+    to: u32,
+    wrap: bool,
+) -> u64 {
+    let day = i64::from(DAY_MINUTES);
+    let len = r.units.len() as i64;
+    let offset = lead as i64 - r.first_minute;
+    let mut total = 0;
+    let first_day = (r.first_minute - lead as i64).div_euclid(day) - 1;
+    let last_day = (r.first_minute + len).div_euclid(day) + 1;
+    for d in first_day..=last_day {
+        let start = (d * day + i64::from(from) + offset).max(0);
+        let end = ((d + i64::from(wrap)) * day + i64::from(to) + offset).min(len);
+        if start < end {
+            total += seg.cost(start as usize, end as usize);
+        }
+    }
+    total
+}
+
+/// The `runs_per_day` times among `candidates` (minutes of the UTC day) at which perfect
+/// foresight costs least over `series` (see the module documentation), for decreases in force
+/// `lead` minutes after their run (the update delay). With more than 4 runs a day, consecutive
+/// runs are at least an hour apart, so that the quota allows each to decrease.
+pub fn choose_daily_runs(
+    series: &[Requirement<'_>],
+    runs_per_day: usize,
+    candidates: &[u32],
+    lead: usize,
+) -> Result<Choice, Error> {
+    let cand = ScaleDownSchedule::at_minutes(candidates.iter().copied())?.minutes;
+    let c = cand.len();
+    if runs_per_day == 0 || runs_per_day > c {
+        return Err(Error::BadParam(format!(
+            "cannot choose {runs_per_day} runs a day among {c} candidate times"
+        )));
+    }
+    if series.iter().all(|r| r.units.is_empty()) {
+        return Err(Error::BadParam(
+            "no demand to choose the run times from".into(),
+        ));
+    }
+    let spacing = if runs_per_day > FREE_DECREASES as usize {
+        (DECREASE_INTERVAL_SECS / 60) as u32
+    } else {
+        0
+    };
+    // edge[a][b]: the weighted cost of the segments from run a to the next run b (the next
+    // day's b when b <= a).
+    let mut edge = vec![vec![0.0_f64; c]; c];
+    for r in series.iter().filter(|r| !r.units.is_empty()) {
+        let seg = Segments::new(r.units);
+        for (a, row) in edge.iter_mut().enumerate() {
+            for (b, e) in row.iter_mut().enumerate() {
+                *e += r.weight * pair_cost(&seg, r, lead, cand[a], cand[b], b <= a) as f64;
+            }
+        }
+    }
+    let gap = |a: usize, b: usize| {
+        if b > a {
+            cand[b] - cand[a]
+        } else {
+            DAY_MINUTES + cand[b] - cand[a]
+        }
+    };
+    let k = runs_per_day;
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    // The cycle's earliest run f, then runs in increasing order back to f the next day.
+    for f in 0..c {
+        // cost[n][j]: cheapest path f -> ... -> j through n + 1 runs; from[n][j] its predecessor.
+        let mut cost = vec![vec![f64::INFINITY; c]; k];
+        let mut from = vec![vec![0usize; c]; k];
+        cost[0][f] = 0.0;
+        for n in 1..k {
+            for j in f + 1..c {
+                for i in f..j {
+                    let v = cost[n - 1][i] + edge[i][j];
+                    if gap(i, j) >= spacing && v < cost[n][j] {
+                        cost[n][j] = v;
+                        from[n][j] = i;
+                    }
+                }
+            }
+        }
+        for j in f..c {
+            if (j == f) != (k == 1) || gap(j, f) < spacing {
+                continue;
+            }
+            let total = cost[k - 1][j] + edge[j][f];
+            if total.is_finite() && best.as_ref().is_none_or(|(b, _)| total < *b) {
+                let mut path = vec![j];
+                for n in (1..k).rev() {
+                    path.push(from[n][path[path.len() - 1]]);
+                }
+                best = Some((total, path));
+            }
+        }
+    }
+    let (cost, path) = best.ok_or_else(|| {
+        Error::BadParam(format!(
+            "no {runs_per_day} candidate times a day are an hour apart"
+        ))
+    })?;
+    Ok(Choice {
+        schedule: ScaleDownSchedule::at_minutes(path.into_iter().map(|i| cand[i]))?,
+        cost,
+    })
 }
 
 #[cfg(test)]
