@@ -45,9 +45,11 @@
 //! Modules: [`trace`] (CSV loading) and [`synthetic`] (traces made in code), [`params`],
 //! [`schedule`] (scale-down schedules), [`model`] (the simulator and the [`Policy`] trait),
 //! [`policies`] (ours and the baselines), [`clairvoyant`], [`reference`](mod@reference) (ideal
-//! and on-demand), [`report`] (the benchmark rows).
+//! and on-demand), [`report`] (the benchmark rows), [`frontier`] (ours against target
+//! tracking's whole sweep at equal cost, per scale-down schedule).
 
 pub mod clairvoyant;
+pub mod frontier;
 pub mod model;
 pub mod params;
 pub mod policies;

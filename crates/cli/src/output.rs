@@ -23,11 +23,11 @@ pub fn table(evals: &[Evaluation], failed: &[(String, String)]) -> String {
         "decreases",
         "throttled min",
     ];
-    let mut rows: Vec<[String; 9]> = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for row in evals.iter().flat_map(|e| &e.rows) {
         let counts = !matches!(row.policy.as_str(), "ideal" | "on-demand");
         let count = |n: u32| if counts { n.to_string() } else { "-".into() };
-        rows.push([
+        rows.push(vec![
             row.trace.clone(),
             row.policy.clone(),
             format!("{:.0}", row.cost_unit_hours),
@@ -40,47 +40,54 @@ pub fn table(evals: &[Evaluation], failed: &[(String, String)]) -> String {
         ]);
     }
     for (trace, _) in failed {
-        let mut cells: [String; 9] = std::array::from_fn(|_| "-".to_owned());
+        let mut cells = vec!["-".to_owned(); header.len()];
         cells[0] = trace.clone();
         cells[1] = "failed (below)".into();
         rows.push(cells);
     }
-    let mut width = header.map(str::len);
-    for r in &rows {
-        for (w, cell) in width.iter_mut().zip(r) {
-            *w = (*w).max(cell.len());
-        }
-    }
-    let line = |cells: &[String]| -> String {
-        let mut s = String::from("|");
-        for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
-            if i < 2 {
-                s += &format!(" {cell:<w$} |");
-            } else {
-                s += &format!(" {cell:>w$} |");
-            }
-        }
-        s + "\n"
-    };
-    let mut out = line(&header.map(String::from));
-    let mut rule = String::from("|");
-    for (i, w) in width.iter().enumerate() {
-        rule += &if i < 2 {
-            format!("{}|", "-".repeat(w + 2))
-        } else {
-            format!("{}:|", "-".repeat(w + 1))
-        };
-    }
-    out += &rule;
-    out.push('\n');
-    for r in &rows {
-        out += &line(r);
-    }
+    let mut out = markdown(&header, &rows, 2);
     if !failed.is_empty() {
         out += "\nfailed traces:\n";
         for (trace, error) in failed {
             out += &format!("- {trace}: {error}\n");
         }
+    }
+    out
+}
+
+/// An aligned Markdown table: the first `left` columns left-aligned (names), the others
+/// right-aligned (numbers).
+pub fn markdown(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in width.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let mut s = String::from("|");
+        for (i, (cell, w)) in cells.zip(&width).enumerate() {
+            let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+            if i < left {
+                s += &format!(" {cell}{pad} |");
+            } else {
+                s += &format!(" {pad}{cell} |");
+            }
+        }
+        s + "\n"
+    };
+    let mut out = line(&mut header.iter().copied());
+    out.push('|');
+    for (i, w) in width.iter().enumerate() {
+        out += &if i < left {
+            format!("{}|", "-".repeat(w + 2))
+        } else {
+            format!("{}:|", "-".repeat(w + 1))
+        };
+    }
+    out.push('\n');
+    for r in rows {
+        out += &line(&mut r.iter().map(String::as_str));
     }
     out
 }
