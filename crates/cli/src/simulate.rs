@@ -11,7 +11,7 @@ use crate::output;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The trace: a CSV file, or `synthetic:NAME` (business-day, flash-crowd, weekly-cycle,
-    /// step, ramp).
+    /// step, ramp, hot-key).
     #[arg(long)]
     trace: String,
     /// A policy to run (repeatable; default: all). `aws-target-tracking:PERCENT` sets its
