@@ -37,6 +37,7 @@ use crate::model::{Run, simulate};
 use crate::params::ModelParams;
 use crate::policies::{Ours, TargetTracking};
 use crate::reference;
+use crate::report::pct;
 use crate::schedule::{Requirement, ScaleDownSchedule, choose_daily_runs};
 use crate::trace::Trace;
 
@@ -266,14 +267,6 @@ fn point(run: &Run, from: usize, demanded: f64) -> Point {
     Point {
         cost_unit_hours: run.provisioned[from..].iter().sum::<u64>() as f64 / 60.0,
         throttled_pct: pct(run.refused[from..].iter().sum(), demanded),
-    }
-}
-
-fn pct(refused: f64, demanded: f64) -> f64 {
-    if demanded > 0.0 {
-        100.0 * refused / demanded
-    } else {
-        0.0
     }
 }
 

@@ -57,7 +57,8 @@ impl Evaluation {
     }
 }
 
-fn pct(refused: f64, demanded: f64) -> f64 {
+/// `refused` as a percentage of `demanded` (0 when nothing was demanded).
+pub(crate) fn pct(refused: f64, demanded: f64) -> f64 {
     if demanded > 0.0 {
         100.0 * refused / demanded
     } else {

@@ -4,9 +4,9 @@
 mod common;
 
 use capacity_sim::{
-    HotKey, ModelParams, PolicySpec, TraceOptions, View, evaluate, reference, simulate, synthetic,
+    HotKey, ModelParams, PolicySpec, TraceOptions, evaluate, reference, simulate, synthetic,
 };
-use common::{Scripted, flat, idle, params};
+use common::{flat, idle, params, previous_minutes};
 use scaling_policy::ThrottleCauses;
 
 /// 31 units/s, a quarter of it on a key that serves 6.75: 1 unit/s refused by the key.
@@ -43,15 +43,10 @@ fn throttle_events_are_published_by_cause() {
     // remaining 30.
     let mut p = params(0, 1, 20);
     p.initial_burst_secs = 0.0;
-    let mut seen = Vec::new();
-    let mut policy = Scripted(|v: &View<'_>| {
-        seen.push(v.metrics.get(v.t() - 1));
-        None
-    });
     let mut t = hot(3);
     t.demand.push(Some(10.0));
     t.demand.push(Some(10.0));
-    simulate(&t, &p, &mut policy);
+    let seen = previous_minutes(&t, &p);
     let m = seen[1];
     assert_eq!(m.consumed, Some(1200.0));
     assert_eq!(m.throttled, Some(660.0), "the combined count: both causes");
@@ -67,12 +62,7 @@ fn throttle_events_are_published_by_cause() {
     assert_eq!(seen[4].causes, None, "and no cause published");
     // Switched off: only the combined count, as before 2025.
     p.throttle_causes = false;
-    seen.clear();
-    let mut policy = Scripted(|v: &View<'_>| {
-        seen.push(v.metrics.get(v.t() - 1));
-        None
-    });
-    simulate(&t, &p, &mut policy);
+    let seen = previous_minutes(&t, &p);
     assert_eq!(seen[1].throttled, Some(660.0));
     assert_eq!(seen[1].causes, None);
 }
@@ -81,12 +71,7 @@ fn throttle_events_are_published_by_cause() {
 fn without_a_hot_key_every_refusal_is_a_provisioned_throughput_throttle() {
     let mut p = params(0, 1, 10);
     p.initial_burst_secs = 0.0;
-    let mut seen = Vec::new();
-    let mut policy = Scripted(|v: &View<'_>| {
-        seen.push(v.metrics.get(v.t() - 1));
-        None
-    });
-    simulate(&flat(0, 15.0, 3), &p, &mut policy);
+    let seen = previous_minutes(&flat(0, 15.0, 3), &p);
     let causes = seen[1].causes.expect("published");
     assert_eq!((causes.provisioned, causes.key_range), (300.0, 0.0));
 }

@@ -124,17 +124,22 @@ fn per_day(provisioned: &[u64]) -> Vec<usize> {
     days
 }
 
-#[test]
-fn an_hourly_schedule_with_runs_0_30_s_late_still_makes_its_decreases() {
+/// Three days of an hourly scale-down that lowers at each run, runs `late_secs` late.
+fn hourly(late_secs: u32, wait: bool) -> capacity_sim::Run {
     let p = ModelParams {
-        scale_down: ScaleDownSchedule::every(60).unwrap(),
-        ..late(30, 8)
+        scale_down: ScaleDownSchedule::every(60).expect("hourly"),
+        ..late(late_secs, 8)
     };
-    let run = simulate(
+    simulate(
         &flat(0, 1.0, 3 * DAY_MINUTES),
         &p,
-        &mut lower_at_each_run(true),
-    );
+        &mut lower_at_each_run(wait),
+    )
+}
+
+#[test]
+fn an_hourly_schedule_with_runs_0_30_s_late_still_makes_its_decreases() {
+    let run = hourly(30, true);
     assert_eq!(
         per_day(&run.provisioned),
         vec![24, 24, 24],
@@ -145,15 +150,7 @@ fn an_hourly_schedule_with_runs_0_30_s_late_still_makes_its_decreases() {
 
 #[test]
 fn an_hourly_schedule_that_does_not_wait_loses_decreases_to_late_runs() {
-    let p = ModelParams {
-        scale_down: ScaleDownSchedule::every(60).unwrap(),
-        ..late(30, 8)
-    };
-    let run = simulate(
-        &flat(0, 1.0, 3 * DAY_MINUTES),
-        &p,
-        &mut lower_at_each_run(false),
-    );
+    let run = hourly(30, false);
     let days = per_day(&run.provisioned);
     // A run earlier in its minute than the last decrease's stamp finds `last + 3600 s` still
     // ahead: about 1 in 3 of the 20 hourly ones fails (17 of 24 expected; seed 8 gives 17,
@@ -163,16 +160,7 @@ fn an_hourly_schedule_that_does_not_wait_loses_decreases_to_late_runs() {
     }
     assert!(run.refused_quota >= 3 * 3, "{}", run.refused_quota);
     // Punctual runs make them all.
-    let punctual = ModelParams {
-        late_runs_max_secs: 0,
-        ..p
-    };
-    let run = simulate(
-        &flat(0, 1.0, 3 * DAY_MINUTES),
-        &punctual,
-        &mut lower_at_each_run(false),
-    );
-    assert_eq!(per_day(&run.provisioned), vec![24, 24, 24]);
+    assert_eq!(per_day(&hourly(0, false).provisioned), vec![24, 24, 24]);
 }
 
 #[test]

@@ -151,8 +151,9 @@ fn cost_vs_clairvoyant_is_a_ratio_of_dollars() {
     );
 }
 
-/// 10 units/s, then `spike` units/s for `minutes` minutes, on a table of at most 100.
-fn above_max(spike: f64, minutes: usize) -> (Trace, ModelParams) {
+/// The clairvoyant and static peak on 10 units/s, then `spike` units/s for `minutes` minutes,
+/// on a table of at most 100.
+fn above_max(spike: f64, minutes: usize) -> capacity_sim::Evaluation {
     let mut demand = vec![Some(10.0); 60];
     demand.extend(vec![Some(spike); minutes]);
     demand.extend(vec![Some(10.0); 30]);
@@ -160,20 +161,15 @@ fn above_max(spike: f64, minutes: usize) -> (Trace, ModelParams) {
         max_capacity: 100,
         ..ModelParams::default()
     };
-    (trace(0, demand), params)
+    let policies = [PolicySpec::Clairvoyant, PolicySpec::StaticPeak];
+    evaluate(&trace(0, demand), &params, &policies).expect("a valid trace")
 }
 
 #[test]
 fn the_clairvoyant_banks_burst_for_demand_above_the_tables_maximum() {
     // 150 units/s for 2 minutes on at most 100: 6,000 units more than capacity, which a bucket
     // of 300 s at 100 units/s holds, if the schedule fills it in time.
-    let (t, params) = above_max(150.0, 2);
-    let eval = evaluate(
-        &t,
-        &params,
-        &[PolicySpec::Clairvoyant, PolicySpec::StaticPeak],
-    )
-    .unwrap();
+    let eval = above_max(150.0, 2);
     let replay = eval.run("clairvoyant").unwrap();
     assert_eq!(replay.throttled_minutes(), 0, "{:?}", replay.provisioned);
     assert!(eval.notes.is_empty(), "{:?}", eval.notes);
@@ -185,13 +181,7 @@ fn the_clairvoyant_banks_burst_for_demand_above_the_tables_maximum() {
 #[test]
 fn the_clairvoyant_refuses_only_what_no_schedule_can_serve() {
     // 200 units/s for 10 minutes: 60,000 units over capacity, twice a full bucket.
-    let (t, params) = above_max(200.0, 10);
-    let eval = evaluate(
-        &t,
-        &params,
-        &[PolicySpec::Clairvoyant, PolicySpec::StaticPeak],
-    )
-    .unwrap();
+    let eval = above_max(200.0, 10);
     let replay = eval.run("clairvoyant").unwrap();
     let fullest = eval.run("static-peak").unwrap();
     assert_eq!(

@@ -1,10 +1,31 @@
 //! The `ddb-autoscaler` binary end to end on small traces written by the tests.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ddb-autoscaler"))
+}
+
+/// Asserts that the run succeeded, showing its stderr if not.
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A JSON file the command wrote.
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("the JSON file")).expect("JSON")
+}
+
+/// `ddb-autoscaler bench --traces DIR`, for more arguments.
+fn bench(traces: &Path) -> Command {
+    let mut c = bin();
+    c.arg("bench").arg("--traces").arg(traces);
+    c
 }
 
 /// A fresh scratch folder for one test.
@@ -41,11 +62,7 @@ fn simulate_prints_json_rows_with_the_documented_fields() {
         .args(["--policy", "ours", "--policy", "clairvoyant", "--json"])
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let rows = rows.as_array().expect("an array");
     assert_eq!(rows.len(), 2);
@@ -72,30 +89,21 @@ fn bench_writes_the_table_json_and_a_readable_png_per_trace() {
     std::fs::write(dir.join("traces/sub/a.csv"), small_csv()).expect("write");
     std::fs::write(dir.join("traces/b.csv"), small_csv()).expect("write");
     std::fs::write(dir.join("traces/notes.txt"), "not a trace").expect("write");
-    let out = bin()
-        .arg("bench")
-        .arg("--traces")
-        .arg(dir.join("traces"))
+    let out = bench(&dir.join("traces"))
         .arg("--json")
         .arg(dir.join("bench.json"))
         .arg("--plots")
         .arg(dir.join("plots"))
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("| b.csv") && table.contains("| sub/a.csv"),
         "{table}"
     );
     assert!(table.contains("x clairvoyant") && table.contains("aws-target-tracking"));
-    let rows: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).expect("json file"))
-            .expect("json");
+    let rows: serde_json::Value = json_file(&dir.join("bench.json"));
     assert_eq!(rows.as_array().map(Vec::len), Some(2 * 9));
     for png in ["b.png", "sub__a.png"] {
         let bytes = std::fs::read(dir.join("plots").join(png)).expect(png);
@@ -149,11 +157,8 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
     std::fs::create_dir_all(dir.join("traces")).expect("mkdir");
     std::fs::write(dir.join("traces/good.csv"), small_csv()).expect("write");
     std::fs::write(dir.join("traces/dst.csv"), fall_back_csv()).expect("write");
-    let bench = |extra: &[&str]| {
-        bin()
-            .arg("bench")
-            .arg("--traces")
-            .arg(dir.join("traces"))
+    let run = |extra: &[&str]| {
+        bench(&dir.join("traces"))
             .arg("--json")
             .arg(dir.join("bench.json"))
             .arg("--frontier-json")
@@ -163,7 +168,7 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
             .output()
             .expect("run")
     };
-    let out = bench(&[]);
+    let out = run(&[]);
     assert!(!out.status.success(), "a failed trace fails the run");
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("| good.csv | ours"), "{table}");
@@ -174,9 +179,7 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("1 of 2 traces failed"), "{err}");
-    let rows: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).expect("json"))
-            .expect("json");
+    let rows: serde_json::Value = json_file(&dir.join("bench.json"));
     let rows = rows.as_array().expect("array");
     assert_eq!(
         rows.len(),
@@ -191,9 +194,7 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
             .is_some_and(|e| e.contains("repeats the one on line 3")),
         "{rows:?}"
     );
-    let frontier: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("frontier.json")).expect("json"))
-            .expect("json");
+    let frontier: serde_json::Value = json_file(&dir.join("frontier.json"));
     let traces = frontier["traces"].as_array().expect("traces");
     assert_eq!(traces.len(), 2);
     assert_eq!(traces[0]["trace"], "dst.csv");
@@ -201,12 +202,8 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
     assert_eq!(traces[1]["trace"], "good.csv");
     assert!(traces[1]["schedules"].is_array());
     // Told how to read them, it runs.
-    let out = bench(&["--duplicates", "sum"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run(&["--duplicates", "sum"]);
+    succeeded(&out);
     let out = bin()
         .args([
             "simulate",
@@ -219,11 +216,7 @@ fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
         .arg(dir.join("traces/dst.csv"))
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -252,19 +245,12 @@ fn bench_reports_the_frontier_on_four_schedules_with_documented_fields() {
     let dir = scratch("frontier");
     std::fs::create_dir_all(dir.join("traces")).expect("mkdir");
     std::fs::write(dir.join("traces/cycle.csv"), ten_days_csv()).expect("write");
-    let out = bin()
-        .arg("bench")
-        .arg("--traces")
-        .arg(dir.join("traces"))
+    let out = bench(&dir.join("traces"))
         .args(["--policy", "ours", "--frontier-json"])
         .arg(dir.join("frontier.json"))
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for heading in [
         "### Frontier: summary",
@@ -273,9 +259,7 @@ fn bench_reports_the_frontier_on_four_schedules_with_documented_fields() {
     ] {
         assert!(stdout.contains(heading), "{heading}: {stdout}");
     }
-    let f: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("frontier.json")).expect("json"))
-            .expect("json");
+    let f: serde_json::Value = json_file(&dir.join("frontier.json"));
     assert_eq!(
         f["tt_targets_pct"],
         serde_json::json!([20, 30, 40, 50, 60, 70, 80, 90])
@@ -336,10 +320,7 @@ fn bench_reports_the_frontier_on_four_schedules_with_documented_fields() {
         assert!(chosen.get(key).is_some(), "{key} in {chosen}");
     }
     // --no-frontier: the per-policy table alone.
-    let out = bin()
-        .arg("bench")
-        .arg("--traces")
-        .arg(dir.join("traces"))
+    let out = bench(&dir.join("traces"))
         .args(["--policy", "ours", "--no-frontier"])
         .output()
         .expect("run");

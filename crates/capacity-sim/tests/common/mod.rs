@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests: crafted traces and scripted policies.
 #![allow(dead_code)]
 
-use capacity_sim::{ModelParams, Policy, Request, Trace, View};
-use scaling_policy::Timestamp;
+use capacity_sim::{ModelParams, Policy, Request, Trace, View, simulate};
+use scaling_policy::{Minute, Timestamp};
 
 /// 2024-01-01T00:00:00Z, a Monday.
 pub const DAY0: i64 = 1_704_067_200;
@@ -73,4 +73,16 @@ pub fn changes(provisioned: &[u64]) -> Vec<(usize, u64)> {
         .filter(|(_, w)| w[0] != w[1])
         .map(|(i, w)| (i + 1, w[1]))
         .collect()
+}
+
+/// What each minute's run saw as the previous minute's datapoint (a gap until it is
+/// published), with nothing ever changed.
+pub fn previous_minutes(trace: &Trace, params: &ModelParams) -> Vec<Minute> {
+    let mut seen = Vec::new();
+    let mut policy = Scripted(|v: &View<'_>| {
+        seen.push(v.metrics.get(v.t() - 1));
+        None
+    });
+    simulate(trace, params, &mut policy);
+    seen
 }
