@@ -1,9 +1,11 @@
 //! Model parameters, each with the default DynamoDB, CloudWatch or the deployment uses.
 
 pub use scaling_policy::Dimension;
+use scaling_policy::Timestamp;
 use serde::Serialize;
 
 use crate::Error;
+use crate::schedule::ScaleDownSchedule;
 
 /// us-east-1 provisioned price per RCU-hour.
 pub const READ_PRICE_PER_UNIT_HOUR: f64 = 0.000_13;
@@ -13,6 +15,10 @@ pub const WRITE_PRICE_PER_UNIT_HOUR: f64 = 0.000_65;
 pub const READ_ON_DEMAND_PER_MILLION: f64 = 0.125;
 /// us-east-1 on-demand price per million write request units.
 pub const WRITE_ON_DEMAND_PER_MILLION: f64 = 0.625;
+/// Default latest start of a run, seconds after its minute ([`ModelParams::late_runs_max_secs`]).
+pub const DEFAULT_LATE_RUNS_MAX_SECS: u32 = 30;
+/// Default seed of the runs' lateness ([`ModelParams::late_runs_seed`]).
+pub const DEFAULT_LATE_RUNS_SEED: u64 = 8;
 
 /// Every parameter of the simulation. `ModelParams::default()` is DynamoDB's read dimension in
 /// us-east-1 with CloudWatch's usual delays.
@@ -41,8 +47,28 @@ pub struct ModelParams {
     pub price_per_unit_hour: f64,
     /// On-demand price per million request units, dollars.
     pub on_demand_price_per_million: f64,
-    /// UTC hours (at minute 0) when scale-down runs: ours and Trek10's 6-hourly run.
-    pub scale_down_hours: Vec<u32>,
+    /// When scale-down runs (minutes of the UTC day): ours and Trek10's 6-hourly run. Default
+    /// 00:00, 06:00, 12:00 and 18:00.
+    pub scale_down: ScaleDownSchedule,
+    /// **Late runs.** Every policy's run of minute `t` starts [`ModelParams::run_lateness_secs`]
+    /// seconds after the minute, pseudo-random in `0..=late_runs_max_secs` (default 30, as
+    /// EventBridge schedules and Application Auto Scaling alarms start a few seconds late);
+    /// the policy's `now` is that instant, and a change is stamped (`LastIncreaseDateTime`,
+    /// `LastDecreaseDateTime`, the quota's last decrease) with the instant it is made. 0: runs
+    /// start exactly on the minute. At most 59, so that a run stays within its minute.
+    pub late_runs_max_secs: u32,
+    /// Seed of the runs' lateness (default 8): the same seed gives the same lateness for the
+    /// same UTC minute, in every policy and every trace.
+    pub late_runs_seed: u64,
+    /// **Throttle events by cause.** Every published minute with refused units also carries
+    /// its throttle events by cause ([`scaling_policy::ThrottleCauses`]: `provisioned` for
+    /// lack of capacity, `key_range` for a hot key's limit), as DynamoDB publishes them since
+    /// 2025 (default true). False: only the combined `ThrottleEvents`, as before 2025.
+    pub throttle_causes: bool,
+    /// **Hot keys.** A trace's hot key ([`crate::trace::HotKey`]) refuses its demand beyond
+    /// the key's limit, whatever the table's capacity (default true; real traces have none).
+    /// False: the trace's hot key is ignored.
+    pub hot_keys: bool,
     /// On-demand absorbs up to this multiple of its previous peak at once (AWS: 2).
     pub on_demand_peak_factor: f64,
     /// On-demand's previous peak is the highest rate served at least this many minutes ago (30).
@@ -64,7 +90,11 @@ impl Default for ModelParams {
             initial_capacity: None,
             price_per_unit_hour: READ_PRICE_PER_UNIT_HOUR,
             on_demand_price_per_million: READ_ON_DEMAND_PER_MILLION,
-            scale_down_hours: vec![0, 6, 12, 18],
+            scale_down: ScaleDownSchedule::default(),
+            late_runs_max_secs: DEFAULT_LATE_RUNS_MAX_SECS,
+            late_runs_seed: DEFAULT_LATE_RUNS_SEED,
+            throttle_causes: true,
+            hot_keys: true,
             on_demand_peak_factor: 2.0,
             on_demand_peak_minutes: 30,
             on_demand_initial_peak: None,
@@ -110,12 +140,35 @@ impl ModelParams {
         if !(self.price_per_unit_hour > 0.0 && self.on_demand_price_per_million > 0.0) {
             return bad("prices must be positive".into());
         }
-        if let Some(h) = self.scale_down_hours.iter().find(|h| **h > 23) {
-            return bad(format!("scale-down hour {h} is not a UTC hour 0-23"));
+        if self.late_runs_max_secs > 59 {
+            return bad(format!(
+                "late_runs_max_secs {} must be 0-59 (a run starts within its minute)",
+                self.late_runs_max_secs
+            ));
         }
         if self.on_demand_peak_factor < 1.0 {
             return bad("on_demand_peak_factor must be >= 1".into());
         }
         Ok(())
     }
+
+    /// How many seconds after `minute` (the start of a minute) that minute's runs start:
+    /// `splitmix64(late_runs_seed XOR unix minute number) mod (late_runs_max_secs + 1)`, so
+    /// uniform in `0..=late_runs_max_secs`, independent from minute to minute, and the same
+    /// for every policy and trace.
+    pub fn run_lateness_secs(&self, minute: Timestamp) -> i64 {
+        if self.late_runs_max_secs == 0 {
+            return 0;
+        }
+        let n = minute.unix().div_euclid(60) as u64;
+        (splitmix64(self.late_runs_seed ^ n) % (u64::from(self.late_runs_max_secs) + 1)) as i64
+    }
+}
+
+/// SplitMix64's output function: a well-mixed 64-bit hash of `x`.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }

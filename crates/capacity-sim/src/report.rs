@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::clairvoyant::{self, QuotaRules};
-use crate::model::{Run, simulate};
+use crate::model::{Run, minute_demand, simulate};
 use crate::params::ModelParams;
 use crate::policies::{PolicySpec, Scheduled};
 use crate::reference::{self, Outcome};
@@ -26,6 +26,9 @@ pub struct Summary {
     pub cost_vs_clairvoyant: f64,
     /// Refused units / demanded units, percent.
     pub throttled_pct: f64,
+    /// Of `throttled_pct`, the part a hot key refused (key-range throttles, which no capacity
+    /// cures; 0 on a trace without a hot key).
+    pub throttled_key_range_pct: f64,
     /// Capacity increases applied (0 for `ideal` and `on-demand`, which have none to make).
     pub increases: u32,
     /// Capacity decreases applied (0 for `ideal` and `on-demand`).
@@ -54,7 +57,8 @@ impl Evaluation {
     }
 }
 
-fn pct(refused: f64, demanded: f64) -> f64 {
+/// `refused` as a percentage of `demanded` (0 when nothing was demanded).
+pub(crate) fn pct(refused: f64, demanded: f64) -> f64 {
     if demanded > 0.0 {
         100.0 * refused / demanded
     } else {
@@ -64,7 +68,8 @@ fn pct(refused: f64, demanded: f64) -> f64 {
 
 /// Runs every policy in `policies` on `trace` and reports them. The clairvoyant schedule is
 /// always computed (it is the denominator of `cost_vs_clairvoyant`) and replayed through the
-/// model, which checks that it never throttles and never breaks the quota.
+/// model, which checks that it refuses nothing a table at its maximum would serve and never breaks
+/// the quota.
 pub fn evaluate(
     trace: &Trace,
     params: &ModelParams,
@@ -92,11 +97,26 @@ pub fn evaluate(
     let clairvoyant_usd = clairvoyant.unit_hours() * price;
     let mut notes = Vec::new();
     let replayed: u64 = clairvoyant.provisioned.iter().sum();
-    if replayed != planned || clairvoyant.throttled_minutes() > 0 {
+    // What the replay refused for capacity (a hot key's refusals are nobody's doing), against
+    // what no schedule can serve: demand above the table's maximum beyond a full bucket.
+    let refused_for_capacity = clairvoyant.refused_units() - clairvoyant.refused_key_range_units();
+    let unavoidable = reference::unavoidable_refusal(trace, params);
+    if replayed != planned || refused_for_capacity > unavoidable + 1e-6 * demanded.max(1.0) {
         notes.push(format!(
-            "{}: the clairvoyant replay differs from its plan ({replayed} vs {planned} unit-minutes, {} throttled minutes)",
+            "{}: the clairvoyant replay differs from its plan ({replayed} vs {planned} unit-minutes, {refused_for_capacity:.0} units refused for capacity where no schedule must refuse more than {unavoidable:.0})",
             trace.name,
-            clairvoyant.throttled_minutes()
+        ));
+    }
+    if unavoidable > 0.0 {
+        let max = params.max_capacity as f64;
+        let minutes = (0..trace.len())
+            .filter(|i| minute_demand(trace, params, *i).table > max)
+            .count();
+        notes.push(format!(
+            "{}: demand is above the table's maximum capacity ({} units/s) in {minutes} minutes: {unavoidable:.0} units ({:.4}% of demand) that no schedule can serve, even from a full burst bucket; every policy throttles at least that",
+            trace.name,
+            params.max_capacity,
+            pct(unavoidable, demanded),
         ));
     }
     if clairvoyant.refused_in_use + clairvoyant.refused_quota > 0 {
@@ -110,26 +130,29 @@ pub fn evaluate(
     let mut runs = Vec::new();
     for spec in policies {
         let name = spec.name();
-        let row = |unit_hours: f64, usd: f64, refused: f64, inc, dec, minutes| Summary {
-            trace: trace.name.clone(),
-            policy: name.clone(),
-            cost_unit_hours: unit_hours,
-            cost_usd: usd,
-            cost_vs_clairvoyant: if clairvoyant_usd > 0.0 {
-                usd / clairvoyant_usd
-            } else {
-                0.0
-            },
-            throttled_pct: pct(refused, demanded),
-            increases: inc,
-            decreases: dec,
-            throttled_minutes: minutes,
-        };
+        let row =
+            |unit_hours: f64, usd: f64, refused: f64, key_range: f64, inc, dec, minutes| Summary {
+                trace: trace.name.clone(),
+                policy: name.clone(),
+                cost_unit_hours: unit_hours,
+                cost_usd: usd,
+                cost_vs_clairvoyant: if clairvoyant_usd > 0.0 {
+                    usd / clairvoyant_usd
+                } else {
+                    0.0
+                },
+                throttled_pct: pct(refused, demanded),
+                throttled_key_range_pct: pct(key_range, demanded),
+                increases: inc,
+                decreases: dec,
+                throttled_minutes: minutes,
+            };
         let from_run = |run: &Run| {
             row(
                 run.unit_hours(),
                 run.unit_hours() * price,
                 run.refused_units(),
+                run.refused_key_range_units(),
                 run.increases,
                 run.decreases,
                 run.throttled_minutes(),
@@ -140,6 +163,7 @@ pub fn evaluate(
                 o.unit_hours,
                 o.usd,
                 o.refused_units,
+                o.refused_key_range_units,
                 0,
                 0,
                 o.throttled_minutes,

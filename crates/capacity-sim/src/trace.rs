@@ -29,12 +29,19 @@
 //! is [`TraceOptions::target_median`] units/s (default 100). Spacing that is not a multiple of
 //! the step, timestamps that go backwards, and unparsable cells are errors naming the file and
 //! the line.
+//!
+//! **Repeated timestamps** (a local-time export across a daylight-saving change repeats an
+//! hour) are an error by default, which names the choice: [`TraceOptions::duplicates`] =
+//! [`Duplicates::Sum`] adds the repeated rows' counts into one step, [`Duplicates::Last`] keeps
+//! the last row. A row may repeat any earlier timestamp (the whole repeated hour comes again);
+//! a row earlier than the latest one that repeats none is still out of order.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use scaling_policy::Timestamp;
 use scaling_policy::time::DAY_SECS;
+use serde::Serialize;
 
 use crate::Error;
 
@@ -52,6 +59,8 @@ pub struct TraceOptions {
     pub column: Option<String>,
     /// Runs of exact zeros at least this many minutes long are missing data; 0 disables.
     pub zero_run_gap_minutes: u32,
+    /// What a repeated timestamp means (default: an error).
+    pub duplicates: Duplicates,
 }
 
 impl Default for TraceOptions {
@@ -60,8 +69,21 @@ impl Default for TraceOptions {
             target_median: DEFAULT_TARGET_MEDIAN,
             column: None,
             zero_run_gap_minutes: DEFAULT_ZERO_RUN_GAP_MINUTES,
+            duplicates: Duplicates::Error,
         }
     }
+}
+
+/// How to read rows whose timestamp an earlier row already has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Duplicates {
+    /// The file is rejected, naming both lines and the other choices.
+    #[default]
+    Error,
+    /// The rows' counts are added into one step (an empty cell adds nothing).
+    Sum,
+    /// The last row's value is kept.
+    Last,
 }
 
 /// A demand trace: one entry per minute, in capacity units per second.
@@ -78,9 +100,49 @@ pub struct Trace {
     pub step_minutes: u32,
     /// Units/s per original request per second: how the trace was scaled.
     pub scale: f64,
+    /// A hot key carrying part of the demand (synthetic scenarios only: a request-rate trace
+    /// cannot tell; `None` for every loaded file).
+    pub hot_key: Option<HotKey>,
+    /// Capacity in force at the start when the scenario fixes it (a synthetic trace's starting
+    /// point), unless [`crate::ModelParams::initial_capacity`] overrides it; `None`: the
+    /// model's default.
+    pub initial_capacity: Option<u64>,
+}
+
+/// One partition key that carries a fixed share of a table's demand and is refused beyond a
+/// limit of its own, which more table capacity does not raise (DynamoDB's per-partition maximum
+/// is 3,000 RCU and 1,000 WCU; a scenario may set it lower to exercise small tables). Its
+/// refusals are key-range throttles (`{Read,Write}KeyRangeThroughputThrottleEvents`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct HotKey {
+    /// Share of each minute's demand on the key, `0..=1`.
+    pub share: f64,
+    /// Units/s the key can serve at most.
+    pub limit: f64,
+}
+
+impl HotKey {
+    /// Units/s of `demand` (units/s) the key refuses: `max(0, share x demand - limit)`.
+    pub fn refused(&self, demand: f64) -> f64 {
+        (self.share * demand - self.limit).max(0.0)
+    }
 }
 
 impl Trace {
+    /// A trace of one-minute demand as it is (no scaling, no hot key): what a backtest builds
+    /// from CloudWatch.
+    pub fn per_minute(name: String, start: Timestamp, demand: Vec<Option<f64>>) -> Self {
+        Self {
+            name,
+            start: start.floor_minute(),
+            demand,
+            step_minutes: 1,
+            scale: 1.0,
+            hot_key: None,
+            initial_capacity: None,
+        }
+    }
+
     /// Number of minutes.
     pub fn len(&self) -> usize {
         self.demand.len()
@@ -170,6 +232,8 @@ impl Trace {
         let needed = ts_col.max(val_col) + 1;
 
         let mut rows: Vec<(usize, i64, Option<f64>)> = Vec::new();
+        // Each timestamp's row index, for repeats.
+        let mut seen: HashMap<i64, usize> = HashMap::new();
         for (line, text) in lines {
             let fields: Vec<&str> = split_fields(text).collect();
             if fields.len() < needed {
@@ -214,6 +278,30 @@ impl Trace {
                 }
                 Some(v)
             };
+            if let Some(&at) = seen.get(&ts.unix()) {
+                let (first_line, _, kept) = &mut rows[at];
+                match options.duplicates {
+                    Duplicates::Error => {
+                        return Err(malformed(
+                            line,
+                            format!(
+                                "timestamp {ts} repeats the one on line {first_line} (a local-time \
+                                 export across a daylight-saving change?); choose how to read \
+                                 repeated timestamps: duplicates sum (add their counts) or last \
+                                 (keep the last row), e.g. `--duplicates sum`"
+                            ),
+                        ));
+                    }
+                    Duplicates::Sum => {
+                        *kept = match (*kept, value) {
+                            (Some(a), Some(b)) => Some(a + b),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                    Duplicates::Last => *kept = value,
+                }
+                continue;
+            }
             if let Some((prev_line, prev, _)) = rows.last()
                 && ts.unix() <= *prev
             {
@@ -226,6 +314,7 @@ impl Trace {
                     ),
                 ));
             }
+            seen.insert(ts.unix(), rows.len());
             rows.push((line, ts.unix(), value));
         }
         if rows.len() < 2 {
@@ -311,12 +400,9 @@ impl Trace {
             demand: rates,
             step_minutes,
             scale,
+            hot_key: None,
+            initial_capacity: None,
         })
-    }
-
-    /// The UTC day number of minute `i`.
-    pub fn day_of(&self, i: usize) -> i64 {
-        self.time_of(i).unix().div_euclid(DAY_SECS)
     }
 }
 

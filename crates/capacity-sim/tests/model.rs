@@ -3,7 +3,7 @@
 mod common;
 
 use capacity_sim::{View, simulate};
-use common::{Scripted, changes, flat, idle, params, trace};
+use common::{Scripted, changes, flat, idle, params, previous_minutes, trace};
 
 #[test]
 fn bucket_fills_to_300_seconds_and_drains() {
@@ -43,16 +43,7 @@ fn a_full_bucket_absorbs_a_one_minute_spike_of_six_times_capacity() {
 fn consumed_is_served_and_throttles_are_refused_units() {
     let mut p = params(0, 1, 10);
     p.initial_burst_secs = 0.0;
-    let mut seen = Vec::new();
-    let mut policy = Scripted(|v: &View<'_>| {
-        seen.push(v.metrics.get(v.t() - 1));
-        None
-    });
-    simulate(
-        &trace(0, vec![Some(15.0), Some(5.0), None, Some(5.0)]),
-        &p,
-        &mut policy,
-    );
+    let seen = previous_minutes(&trace(0, vec![Some(15.0), Some(5.0), None, Some(5.0)]), &p);
     assert_eq!(seen[1].consumed, Some(600.0));
     assert_eq!(seen[1].throttled, Some(300.0));
     assert_eq!(seen[2].consumed, Some(300.0));

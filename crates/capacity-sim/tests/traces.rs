@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use capacity_sim::{Error, Trace, TraceOptions};
+use capacity_sim::{Duplicates, Error, Trace, TraceOptions};
 
 fn parse(text: &str) -> Result<Trace, Error> {
     Trace::parse_csv("test.csv", text, &TraceOptions::default())
@@ -276,4 +276,67 @@ fn the_real_traces_load_when_present() {
         assert_eq!(t.start.to_string(), start, "{file}");
         assert!((t.median_nonzero() - 100.0).abs() < 1e-6, "{file}");
     }
+}
+
+/// Hourly counts in local time across the end of daylight saving: 01:00 and 01:30 come twice.
+const FALL_BACK: &str = "timestamp,value\n\
+     2024-11-03 00:00:00,10\n\
+     2024-11-03 00:30:00,10\n\
+     2024-11-03 01:00:00,10\n\
+     2024-11-03 01:30:00,10\n\
+     2024-11-03 01:00:00,30\n\
+     2024-11-03 01:30:00,\n\
+     2024-11-03 02:00:00,10\n\
+     2024-11-03 02:30:00,10\n";
+
+fn with_duplicates(duplicates: Duplicates) -> Result<Trace, Error> {
+    Trace::parse_csv(
+        "dst.csv",
+        FALL_BACK,
+        &TraceOptions {
+            duplicates,
+            // The median step (10 a step) maps to 10: rates read as counts per step.
+            target_median: 10.0,
+            ..TraceOptions::default()
+        },
+    )
+}
+
+#[test]
+fn a_repeated_timestamp_is_an_error_that_names_the_choice() {
+    let err = with_duplicates(Duplicates::Error).unwrap_err().to_string();
+    assert!(err.starts_with("dst.csv:6"), "{err}");
+    assert!(err.contains("repeats the one on line 4"), "{err}");
+    assert!(
+        err.contains("sum") && err.contains("last") && err.contains("--duplicates"),
+        "{err}"
+    );
+    assert_eq!(TraceOptions::default().duplicates, Duplicates::Error);
+}
+
+#[test]
+fn repeated_timestamps_are_summed_or_the_last_is_kept_on_request() {
+    let rate = |t: &Trace, m: usize| t.demand[m].map(|d| (d * 1e9).round() / 1e9);
+    let t = with_duplicates(Duplicates::Sum).unwrap();
+    assert_eq!(t.len(), 180, "six 30-minute steps");
+    assert_eq!(rate(&t, 60), Some(40.0), "01:00: 10 + 30");
+    assert_eq!(rate(&t, 90), Some(10.0), "01:30: 10 + an empty cell");
+    let t = with_duplicates(Duplicates::Last).unwrap();
+    assert_eq!(rate(&t, 60), Some(30.0));
+    assert_eq!(t.demand[90], None, "01:30: the last row is empty");
+    // A row before the latest that repeats nothing is still out of order.
+    let err = Trace::parse_csv(
+        "x.csv",
+        "timestamp,value\n2024-01-01 00:00,1\n2024-01-01 00:02,1\n2024-01-01 00:01,1\n",
+        &TraceOptions {
+            duplicates: Duplicates::Sum,
+            ..TraceOptions::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("x.csv:4") && err.contains("not after"),
+        "{err}"
+    );
 }

@@ -47,13 +47,7 @@ impl Demand {
             .collect();
         Self {
             dimension: series.dimension,
-            trace: Trace {
-                name: format!("{name} {}", series.dimension),
-                start,
-                demand,
-                step_minutes: 1,
-                scale: 1.0,
-            },
+            trace: Trace::per_minute(format!("{name} {}", series.dimension), start, demand),
             consumed,
             throttled,
             provisioned: hold(&per_minute(&series.provisioned, start, n, false)),

@@ -10,8 +10,9 @@ use plotters::prelude::*;
 
 use crate::common::Error;
 
-/// The rows of `evals` as an aligned Markdown table.
-pub fn table(evals: &[Evaluation]) -> String {
+/// The rows of `evals` as an aligned Markdown table; each trace of `failed` (name, error) gets a
+/// `failed` row, and the errors are listed below the table.
+pub fn table(evals: &[Evaluation], failed: &[(String, String)]) -> String {
     let header = [
         "trace",
         "policy",
@@ -23,11 +24,11 @@ pub fn table(evals: &[Evaluation]) -> String {
         "decreases",
         "throttled min",
     ];
-    let mut rows: Vec<[String; 9]> = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for row in evals.iter().flat_map(|e| &e.rows) {
         let counts = !matches!(row.policy.as_str(), "ideal" | "on-demand");
         let count = |n: u32| if counts { n.to_string() } else { "-".into() };
-        rows.push([
+        rows.push(vec![
             row.trace.clone(),
             row.policy.clone(),
             format!("{:.0}", row.cost_unit_hours),
@@ -39,36 +40,55 @@ pub fn table(evals: &[Evaluation]) -> String {
             row.throttled_minutes.to_string(),
         ]);
     }
-    let mut width = header.map(str::len);
-    for r in &rows {
-        for (w, cell) in width.iter_mut().zip(r) {
-            *w = (*w).max(cell.len());
+    for (trace, _) in failed {
+        let mut cells = vec!["-".to_owned(); header.len()];
+        cells[0] = trace.clone();
+        cells[1] = "failed (below)".into();
+        rows.push(cells);
+    }
+    let mut out = markdown(&header, &rows, 2);
+    if !failed.is_empty() {
+        out += "\nfailed traces:\n";
+        for (trace, error) in failed {
+            out += &format!("- {trace}: {error}\n");
         }
     }
-    let line = |cells: &[String]| -> String {
+    out
+}
+
+/// An aligned Markdown table: the first `left` columns left-aligned (names), the others
+/// right-aligned (numbers).
+pub fn markdown(header: &[&str], rows: &[Vec<String>], left: usize) -> String {
+    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in width.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
         let mut s = String::from("|");
-        for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
-            if i < 2 {
-                s += &format!(" {cell:<w$} |");
+        for (i, (cell, w)) in cells.zip(&width).enumerate() {
+            let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+            if i < left {
+                s += &format!(" {cell}{pad} |");
             } else {
-                s += &format!(" {cell:>w$} |");
+                s += &format!(" {pad}{cell} |");
             }
         }
         s + "\n"
     };
-    let mut out = line(&header.map(String::from));
-    let mut rule = String::from("|");
+    let mut out = line(&mut header.iter().copied());
+    out.push('|');
     for (i, w) in width.iter().enumerate() {
-        rule += &if i < 2 {
+        out += &if i < left {
             format!("{}|", "-".repeat(w + 2))
         } else {
             format!("{}:|", "-".repeat(w + 1))
         };
     }
-    out += &rule;
     out.push('\n');
-    for r in &rows {
-        out += &line(r);
+    for r in rows {
+        out += &line(&mut r.iter().map(String::as_str));
     }
     out
 }
@@ -112,14 +132,6 @@ pub const TRACKING: RGBColor = RGBColor(230, 110, 20);
 /// What actually happened on a real table (dark green).
 pub const ACTUAL: RGBColor = RGBColor(30, 120, 50);
 
-/// One policy's lines on the plot.
-struct Series {
-    name: &'static str,
-    color: RGBColor,
-    capacity: Vec<(f64, f64)>,
-    throttled: Vec<(f64, f64)>,
-}
-
 /// Per-bucket maxima of `values` (`bucket` minutes each), as `(day, value)` points.
 fn downsample(values: impl Iterator<Item = f64>, bucket: usize) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
@@ -141,140 +153,54 @@ fn downsample(values: impl Iterator<Item = f64>, bucket: usize) -> Vec<(f64, f64
     out
 }
 
-/// Draws demand, the capacity of ours and of AWS target tracking, and their throttling.
+/// Draws demand, the capacity of ours and of AWS target tracking, and their throttling, as two
+/// [`plot_charts`] charts.
 pub fn plot(path: &Path, trace: &Trace, eval: &Evaluation) -> Result<(), Error> {
-    register_font()?;
-    let n = trace.len().max(1);
-    let bucket = n.div_ceil(1400).max(1);
-    let days = n as f64 / 1440.0;
-    let demand = downsample((0..n).map(|i| trace.demand_at(i)), bucket);
     // Target tracking first, so that ours is drawn on top.
-    let lines: Vec<Series> = [("aws-target-tracking", TRACKING), ("ours", OURS)]
-        .into_iter()
-        .filter_map(|(name, color)| {
-            let run = eval.run(name)?;
-            Some(Series {
-                name,
-                color,
-                capacity: downsample(run.provisioned.iter().map(|p| *p as f64), bucket),
-                throttled: downsample(run.refused.iter().map(|r| r / 60.0), bucket),
-            })
-        })
-        .collect();
-    let top = lines
-        .iter()
-        .flat_map(|l| l.capacity.iter())
-        .chain(&demand)
-        .fold(1.0_f64, |a, (_, v)| a.max(*v))
-        * 1.05;
-    let throttle_top = lines
-        .iter()
-        .flat_map(|l| l.throttled.iter())
-        .fold(1.0_f64, |a, (_, v)| a.max(*v))
-        * 1.1;
-
-    let root = BitMapBackend::new(path, (1600, 900)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let (upper, lower) = root.split_vertically(620);
-    let resolution = if bucket == 1 {
-        "per minute".to_owned()
-    } else {
-        format!("max per {bucket} min")
-    };
-    let mut chart = ChartBuilder::on(&upper)
-        .caption(
-            format!(
-                "{}: demand and provisioned capacity (units/s, {resolution}), from {}",
+    let runs: Vec<(&str, RGBColor, &capacity_sim::Run)> =
+        [("aws-target-tracking", TRACKING), ("ours", OURS)]
+            .into_iter()
+            .filter_map(|(name, color)| Some((name, color, eval.run(name)?)))
+            .collect();
+    let mut capacity = vec![Line {
+        name: "demand".into(),
+        color: DEMAND,
+        width: 1,
+        values: (0..trace.len()).map(|i| trace.demand_at(i)).collect(),
+    }];
+    let mut throttled = Vec::new();
+    for (name, color, run) in runs {
+        capacity.push(Line {
+            name: format!("provisioned: {name}"),
+            color,
+            width: 2,
+            values: run.provisioned.iter().map(|p| *p as f64).collect(),
+        });
+        throttled.push(Line {
+            name: format!("throttled: {name}"),
+            color,
+            width: 1,
+            values: run.refused.iter().map(|r| r / 60.0).collect(),
+        });
+    }
+    let charts = [
+        Chart {
+            caption: format!(
+                "{}: demand and provisioned capacity (units/s), from {}",
                 trace.name, trace.start
             ),
-            ("sans-serif", 22),
-        )
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..days, 0.0..top)?;
-    chart
-        .configure_mesh()
-        .x_desc("days")
-        .y_desc("units/s")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(("sans-serif", 15))
-        .draw()?;
-    chart
-        .draw_series(LineSeries::new(
-            demand.iter().copied(),
-            DEMAND.stroke_width(1),
-        ))?
-        .label("demand")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], DEMAND.stroke_width(3)));
-    for Series {
-        name,
-        color,
-        capacity,
-        ..
-    } in &lines
-    {
-        let color = *color;
-        chart
-            .draw_series(LineSeries::new(
-                capacity.iter().copied(),
-                color.stroke_width(2),
-            ))?
-            .label(format!("provisioned: {name}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-
-    let mut chart = ChartBuilder::on(&lower)
-        .caption("throttled units/s", ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..days, 0.0..throttle_top)?;
-    chart
-        .configure_mesh()
-        .x_desc("days")
-        .y_desc("units/s")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(("sans-serif", 15))
-        .draw()?;
-    for Series {
-        name,
-        color,
-        throttled,
-        ..
-    } in &lines
-    {
-        let color = *color;
-        chart
-            .draw_series(LineSeries::new(
-                throttled.iter().copied(),
-                color.stroke_width(1),
-            ))?
-            .label(format!("throttled: {name}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
+            y_desc: "units/s".into(),
+            height: 620,
+            lines: capacity,
+        },
+        Chart {
+            caption: "throttled units/s".into(),
+            y_desc: "units/s".into(),
+            height: 280,
+            lines: throttled,
+        },
+    ];
+    plot_charts(path, trace.len(), &charts)
 }
 
 /// Plain aligned columns (two spaces apart): the header, then the rows. Columns whose index is

@@ -11,7 +11,7 @@ use crate::output;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The trace: a CSV file, or `synthetic:NAME` (business-day, flash-crowd, weekly-cycle,
-    /// step, ramp).
+    /// step, ramp, hot-key).
     #[arg(long)]
     trace: String,
     /// A policy to run (repeatable; default: all). `aws-target-tracking:PERCENT` sets its
@@ -41,7 +41,7 @@ pub fn run(args: Args) -> Result<(), Error> {
     if args.json {
         output::emit(&format!("{}\n", serde_json::to_string_pretty(&eval.rows)?))?;
     } else {
-        output::emit(&output::table(std::slice::from_ref(&eval)))?;
+        output::emit(&output::table(std::slice::from_ref(&eval), &[]))?;
         for note in &eval.notes {
             eprintln!("note: {note}");
         }

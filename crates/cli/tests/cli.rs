@@ -1,10 +1,31 @@
 //! The `ddb-autoscaler` binary end to end on small traces written by the tests.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ddb-autoscaler"))
+}
+
+/// Asserts that the run succeeded, showing its stderr if not.
+fn succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A JSON file the command wrote.
+fn json_file(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("the JSON file")).expect("JSON")
+}
+
+/// `ddb-autoscaler bench --traces DIR`, for more arguments.
+fn bench(traces: &Path) -> Command {
+    let mut c = bin();
+    c.arg("bench").arg("--traces").arg(traces);
+    c
 }
 
 /// A fresh scratch folder for one test.
@@ -41,11 +62,7 @@ fn simulate_prints_json_rows_with_the_documented_fields() {
         .args(["--policy", "ours", "--policy", "clairvoyant", "--json"])
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let rows = rows.as_array().expect("an array");
     assert_eq!(rows.len(), 2);
@@ -72,30 +89,21 @@ fn bench_writes_the_table_json_and_a_readable_png_per_trace() {
     std::fs::write(dir.join("traces/sub/a.csv"), small_csv()).expect("write");
     std::fs::write(dir.join("traces/b.csv"), small_csv()).expect("write");
     std::fs::write(dir.join("traces/notes.txt"), "not a trace").expect("write");
-    let out = bin()
-        .arg("bench")
-        .arg("--traces")
-        .arg(dir.join("traces"))
+    let out = bench(&dir.join("traces"))
         .arg("--json")
         .arg(dir.join("bench.json"))
         .arg("--plots")
         .arg(dir.join("plots"))
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("| b.csv") && table.contains("| sub/a.csv"),
         "{table}"
     );
     assert!(table.contains("x clairvoyant") && table.contains("aws-target-tracking"));
-    let rows: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("bench.json")).expect("json file"))
-            .expect("json");
+    let rows: serde_json::Value = json_file(&dir.join("bench.json"));
     assert_eq!(rows.as_array().map(Vec::len), Some(2 * 9));
     for png in ["b.png", "sub__a.png"] {
         let bytes = std::fs::read(dir.join("plots").join(png)).expect(png);
@@ -131,5 +139,192 @@ fn malformed_traces_are_reported_with_file_and_line() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no policy \"nope\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Hourly counts in local time across the end of daylight saving: 01:00 comes twice.
+fn fall_back_csv() -> String {
+    let mut s = String::from("timestamp,value\n");
+    for (h, v) in [(0, 100), (1, 120), (1, 80), (2, 110), (3, 90), (4, 100)] {
+        s += &format!("2024-11-03 {h:02}:00:00,{v}\n");
+    }
+    s
+}
+
+#[test]
+fn a_bad_trace_fails_alone_in_the_table_the_json_and_the_exit_status() {
+    let dir = scratch("bench-bad");
+    std::fs::create_dir_all(dir.join("traces")).expect("mkdir");
+    std::fs::write(dir.join("traces/good.csv"), small_csv()).expect("write");
+    std::fs::write(dir.join("traces/dst.csv"), fall_back_csv()).expect("write");
+    let run = |extra: &[&str]| {
+        bench(&dir.join("traces"))
+            .arg("--json")
+            .arg(dir.join("bench.json"))
+            .arg("--frontier-json")
+            .arg(dir.join("frontier.json"))
+            .args(["--policy", "ours", "--policy", "clairvoyant"])
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let out = run(&[]);
+    assert!(!out.status.success(), "a failed trace fails the run");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("| good.csv | ours"), "{table}");
+    assert!(table.contains("| dst.csv  | failed"), "{table}");
+    assert!(
+        table.contains("- dst.csv: ") && table.contains("--duplicates"),
+        "{table}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("1 of 2 traces failed"), "{err}");
+    let rows: serde_json::Value = json_file(&dir.join("bench.json"));
+    let rows = rows.as_array().expect("array");
+    assert_eq!(
+        rows.len(),
+        3,
+        "two rows of good.csv and one error: {rows:?}"
+    );
+    assert_eq!(rows[0]["trace"], "good.csv");
+    assert_eq!(rows[2]["trace"], "dst.csv");
+    assert!(
+        rows[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("repeats the one on line 3")),
+        "{rows:?}"
+    );
+    let frontier: serde_json::Value = json_file(&dir.join("frontier.json"));
+    let traces = frontier["traces"].as_array().expect("traces");
+    assert_eq!(traces.len(), 2);
+    assert_eq!(traces[0]["trace"], "dst.csv");
+    assert!(traces[0]["error"].is_string(), "{frontier}");
+    assert_eq!(traces[1]["trace"], "good.csv");
+    assert!(traces[1]["schedules"].is_array());
+    // Told how to read them, it runs.
+    let out = run(&["--duplicates", "sum"]);
+    succeeded(&out);
+    let out = bin()
+        .args([
+            "simulate",
+            "--policy",
+            "ours",
+            "--duplicates",
+            "last",
+            "--trace",
+        ])
+        .arg(dir.join("traces/dst.csv"))
+        .output()
+        .expect("run");
+    succeeded(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Ten days of 5-minute counts with a daily cycle and a spike on day 8.
+fn ten_days_csv() -> String {
+    let mut s = String::from("timestamp,value\n");
+    for i in 0..10 * 288 {
+        let hour = (i % 288) as f64 / 12.0;
+        let mut v = 100.0 + 60.0 * (std::f64::consts::TAU * (hour - 9.0) / 24.0).sin();
+        if (8 * 288 + 150..8 * 288 + 153).contains(&i) {
+            v *= 6.0;
+        }
+        let (day, minute) = (i / 288, i % 288 * 5);
+        s += &format!(
+            "2024-03-{:02} {:02}:{:02}:00,{v:.0}\n",
+            day + 1,
+            minute / 60,
+            minute % 60
+        );
+    }
+    s
+}
+
+#[test]
+fn bench_reports_the_frontier_on_four_schedules_with_documented_fields() {
+    let dir = scratch("frontier");
+    std::fs::create_dir_all(dir.join("traces")).expect("mkdir");
+    std::fs::write(dir.join("traces/cycle.csv"), ten_days_csv()).expect("write");
+    let out = bench(&dir.join("traces"))
+        .args(["--policy", "ours", "--frontier-json"])
+        .arg(dir.join("frontier.json"))
+        .output()
+        .expect("run");
+    succeeded(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for heading in [
+        "### Frontier: summary",
+        "### Frontier: per trace",
+        "### Frontier: target tracking's sweep",
+    ] {
+        assert!(stdout.contains(heading), "{heading}: {stdout}");
+    }
+    let f: serde_json::Value = json_file(&dir.join("frontier.json"));
+    assert_eq!(
+        f["tt_targets_pct"],
+        serde_json::json!([20, 30, 40, 50, 60, 70, 80, 90])
+    );
+    assert_eq!(f["model"]["late_runs_max_secs"], 30);
+    assert_eq!(
+        f["model"]["scale_down"],
+        serde_json::json!([0, 360, 720, 1080])
+    );
+    let summary = f["summary"].as_array().expect("summary");
+    let schedules: Vec<&str> = summary
+        .iter()
+        .map(|g| g["schedule"].as_str().unwrap())
+        .collect();
+    assert_eq!(schedules, ["default", "chosen-4", "hourly", "every-15-min"]);
+    for g in summary {
+        assert_eq!(g["group"], "traces");
+        for key in [
+            "traces",
+            "ties",
+            "advantage_geomean",
+            "advantage_min",
+            "advantage_min_trace",
+            "cost_vs_tt70_geomean",
+            "cost_vs_on_demand_geomean",
+            "cost_vs_clairvoyant_geomean",
+            "bound_cost_vs_clairvoyant_geomean",
+            "dearer_than_tt70",
+            "dearer_than_on_demand",
+        ] {
+            assert!(g.get(key).is_some(), "{key} in {g}");
+        }
+    }
+    let trace = &f["traces"][0];
+    assert_eq!(
+        (&trace["trace"], &trace["group"]),
+        (&"cycle.csv".into(), &"traces".into())
+    );
+    let chosen = &trace["schedules"][1];
+    assert_eq!(chosen["chosen_on_days"], 5, "half of a 10-day trace");
+    assert_eq!(chosen["scored_from"], "2024-03-06T00:00:00Z");
+    for key in [
+        "schedule",
+        "runs_utc",
+        "run_minutes_utc",
+        "scored_days",
+        "ours",
+        "ours_decreases",
+        "target_tracking",
+        "tt_throttled_pct_at_ours_cost",
+        "advantage",
+        "tie",
+        "cost_vs_tt70",
+        "cost_vs_on_demand",
+        "cost_vs_clairvoyant",
+        "bound_cost_vs_clairvoyant",
+    ] {
+        assert!(chosen.get(key).is_some(), "{key} in {chosen}");
+    }
+    // --no-frontier: the per-policy table alone.
+    let out = bench(&dir.join("traces"))
+        .args(["--policy", "ours", "--no-frontier"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Frontier"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,7 +7,7 @@ use scaling_policy::Timestamp;
 use scaling_policy::time::DAY_SECS;
 
 use super::units;
-use crate::model::{Policy, View};
+use crate::model::{Policy, Request, View};
 use crate::trace::Trace;
 
 /// AWS Application Auto Scaling target tracking (target `t`, default 70%).
@@ -45,7 +45,7 @@ impl Policy for TargetTracking {
         }
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
         if view.updating {
             return None;
         }
@@ -73,7 +73,7 @@ impl Policy for TargetTracking {
             if pts.iter().all(|c| c.is_some_and(|c| c > high)) {
                 let c = pts.iter().flatten().fold(0.0_f64, |a, b| a.max(*b)) / 60.0;
                 let want = units(c / self.target, self.min, self.max);
-                return (want > p).then_some(want);
+                return (want > p).then_some(Request::new(want));
             }
         }
         // Low alarm: 15 of 15 below (target - 20 points).
@@ -82,7 +82,7 @@ impl Policy for TargetTracking {
             && let Some(peak) = all_below(15, low)
         {
             let want = units(peak / 60.0 / self.target, self.min, self.max);
-            return (want < p).then_some(want);
+            return (want < p).then_some(Request::new(want));
         }
         None
     }
@@ -92,7 +92,7 @@ impl Policy for TargetTracking {
 ///
 /// - Scale-up run every minute: `C` = average consumption over the last 5 minutes; if
 ///   `C >= 0.8 P`: `P = max(P + 10, C + 10)`.
-/// - Scale-down run every 6 hours (at [`crate::ModelParams::scale_down_hours`]), skipped
+/// - Scale-down run every 6 hours (at [`crate::ModelParams::scale_down`]), skipped
 ///   within 30 minutes of an increase: `P = C / 0.8 - 10` with `C` the 30-minute average, at
 ///   least `min`, only if lower.
 ///
@@ -127,7 +127,7 @@ impl Policy for Trek10 {
         "trek10-2017".into()
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
         if view.updating {
             return None;
         }
@@ -135,7 +135,7 @@ impl Policy for Trek10 {
         let c5 = average_missing_as_zero(view, 5);
         if c5 >= 0.8 * p as f64 {
             let want = units((p as f64 + 10.0).max(c5 + 10.0), self.min, self.max);
-            return (want > p).then_some(want);
+            return (want > p).then_some(Request::new(want));
         }
         if view.is_scale_down_time() {
             let recent_increase = view
@@ -144,7 +144,7 @@ impl Policy for Trek10 {
             if !recent_increase {
                 let c30 = average_missing_as_zero(view, 30);
                 let want = units(c30 / 0.8 - 10.0, self.min, self.max);
-                return (want < p).then_some(want);
+                return (want < p).then_some(Request::new(want));
             }
         }
         None
@@ -175,8 +175,8 @@ impl Policy for DynamicDynamodb {
         "dynamic-dynamodb".into()
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
-        if view.updating || view.now.unix().rem_euclid(300) != 0 {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
+        if view.updating || view.scheduled.unix().rem_euclid(300) != 0 {
             return None;
         }
         let t = view.t();
@@ -195,11 +195,11 @@ impl Policy for DynamicDynamodb {
             let want = units(p as f64 * 1.5, self.min, self.max)
                 .max(p + 1)
                 .min(self.max);
-            return (want > p).then_some(want);
+            return (want > p).then_some(Request::new(want));
         }
         if utilisation < 0.3 {
             let want = units(p as f64 * 0.5, self.min, self.max).max(units(c, self.min, self.max));
-            return (want < p).then_some(want);
+            return (want < p).then_some(Request::new(want));
         }
         None
     }
@@ -261,7 +261,7 @@ impl Policy for LambdaAutoscale {
         "dynamodb-lambda-autoscale".into()
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
         if view.updating {
             return None;
         }
@@ -284,13 +284,13 @@ impl Policy for LambdaAutoscale {
                 self.min,
                 self.max,
             );
-            return (want > p).then_some(want);
+            return (want > p).then_some(Request::new(want));
         }
         if c / pf < 0.3 {
             let want = units(c, self.min, self.max);
             let late = view.now >= view.now.start_of_utc_day().plus_secs(23 * 3600 + 30 * 60);
             if want < p && (p - want > 5 || late) && Self::next_decrease(view) <= view.now {
-                return Some(want);
+                return Some(Request::new(want));
             }
         }
         None
@@ -321,7 +321,7 @@ impl Policy for StaticPeak {
         Some(self.capacity)
     }
 
-    fn decide(&mut self, _view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, _view: &View<'_>) -> Option<Request> {
         None
     }
 }

@@ -16,7 +16,7 @@ pub use ours::Ours;
 
 use serde::Serialize;
 
-use crate::model::{Policy, View};
+use crate::model::{Policy, Request, View};
 use crate::trace::Trace;
 use crate::{Error, ModelParams};
 
@@ -164,7 +164,9 @@ impl PolicySpec {
 }
 
 /// A fixed schedule replayed through the model: capacity `schedule[i]` in force in minute `i`,
-/// each change requested `update_delay` minutes ahead.
+/// each change requested `update_delay` minutes ahead. A decrease the quota allows only a few
+/// seconds after the run started (a late run an hour after a later-stamped decrease) asks for
+/// that instant ([`Request::not_before`]), as a real scaler would.
 #[derive(Clone, Debug)]
 pub struct Scheduled {
     name: String,
@@ -196,10 +198,19 @@ impl Policy for Scheduled {
         false
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
         let last = self.schedule.len().checked_sub(1)?;
         let want = self.schedule[(view.minute + self.lead).min(last)];
-        (want != view.provisioned && !view.updating).then_some(want)
+        if want == view.provisioned || view.updating {
+            return None;
+        }
+        let not_before = (want < view.provisioned)
+            .then(|| view.budget.next_allowed(view.now))
+            .filter(|at| *at > view.now);
+        Some(Request {
+            capacity: want,
+            not_before,
+        })
     }
 }
 

@@ -1,16 +1,17 @@
-//! Ours: the real `scaling-policy` crate, called as the Lambda functions call it.
+//! Ours: the real `scaling-policy` crate, called as the Lambda functions call it. This adapter
+//! stays thin: it builds the policy's inputs from the [`View`] and passes its decision through.
 
 use scaling_policy::window::GROWTH_MINUTES;
 use scaling_policy::{
-    Dimension, DimensionInput, DimensionState, Settings, Timestamp, Usage, scale_down, scale_up,
-    seasonal,
+    Decision, Dimension, DimensionInput, DimensionState, Settings, Timestamp, Usage, scale_down,
+    scale_up, seasonal,
 };
 
-use crate::model::{Policy, View};
+use crate::model::{Policy, Request, View};
 
 /// `scaling_policy::scale_up` every minute and `scaling_policy::scale_down` at the scale-down
-/// cron ([`crate::ModelParams::scale_down_hours`], default 00, 06, 12, 18 UTC), with
-/// [`Settings::default`].
+/// schedule ([`crate::ModelParams::scale_down`], default 00, 06, 12, 18 UTC), with
+/// [`Settings::default`], both at the run's `now` (late runs included).
 ///
 /// The Lambda functions call `scale_down_pair` on a table's read and write dimensions together,
 /// so that a dimension whose own saving is too small rides along (free) when the other is
@@ -19,9 +20,10 @@ use crate::model::{Policy, View};
 /// halves are identical: either both are lowered by their own rule or neither is). This slightly
 /// understates ours on real tables, where the ride-along saves capacity for free.
 ///
-/// Like the real functions, it leaves a table that is `UPDATING` alone, and it feeds
-/// `scaling-policy` only the datapoints CloudWatch has published (the newest
-/// `publish_delay` minutes are gaps, as they are in production).
+/// Like the real functions, it leaves a table that is `UPDATING` alone, it feeds
+/// `scaling-policy` only the datapoints CloudWatch has published (the newest `publish_delay`
+/// minutes are gaps, as they are in production), and it makes a change at the decision's
+/// `not_before` when it has one.
 #[derive(Clone, Debug)]
 pub struct Ours {
     settings: Settings,
@@ -48,12 +50,20 @@ impl Ours {
     }
 }
 
+/// The request a changing decision makes.
+fn request(decision: &Decision) -> Option<Request> {
+    decision.changes().then_some(Request {
+        capacity: decision.to,
+        not_before: decision.not_before,
+    })
+}
+
 impl Policy for Ours {
     fn name(&self) -> String {
         "ours".into()
     }
 
-    fn decide(&mut self, view: &View<'_>) -> Option<u64> {
+    fn decide(&mut self, view: &View<'_>) -> Option<Request> {
         if view.updating {
             return None;
         }
@@ -86,16 +96,39 @@ impl Policy for Ours {
         if let Some((_, history)) = &self.history {
             input = input.with_history(history);
         }
-        let up = scale_up(&self.settings, input, view.now);
-        if up.changes() {
-            return Some(up.to);
+        let up = request(&scale_up(&self.settings, input, view.now));
+        if up.is_some() || !view.is_scale_down_time() {
+            return up;
         }
-        if view.is_scale_down_time() {
-            let down = scale_down(&self.settings, input, view.now);
-            if down.changes() {
-                return Some(down.to);
-            }
-        }
-        None
+        request(&scale_down(&self.settings, input, view.now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use scaling_policy::{Timestamp, Usage};
+
+    use super::*;
+
+    #[test]
+    fn a_decisions_not_before_is_the_requests() {
+        let state = DimensionState {
+            provisioned: 100,
+            budget: Default::default(),
+            last_increase: None,
+        };
+        let usage = Usage::empty(Timestamp::from_unix(0));
+        let input = DimensionInput::new(Dimension::Read, &state, &usage);
+        let mut decision = scale_down(&Settings::default(), input, Timestamp::from_unix(600));
+        assert_eq!(request(&decision), None, "no data: keep");
+        decision.to = 40;
+        decision.not_before = Some(Timestamp::from_unix(615));
+        assert_eq!(
+            request(&decision),
+            Some(Request {
+                capacity: 40,
+                not_before: Some(Timestamp::from_unix(615)),
+            })
+        );
     }
 }

@@ -256,7 +256,7 @@ fn compare(
         return Ok(None);
     }
     let mut params = ModelParams::for_dimension(dimension);
-    params.scale_down_hours = setup.scale_down_hours.to_vec();
+    params.scale_down = capacity_sim::ScaleDownSchedule::at_hours(setup.scale_down_hours)?;
     let (actual_source, actual_series, actual_row) =
         actual(setup, &demand, &params, current, notes);
     // Every policy starts where the table was.
