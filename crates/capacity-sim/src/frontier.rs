@@ -40,6 +40,7 @@ use crate::reference;
 use crate::report::pct;
 use crate::schedule::{Requirement, ScaleDownSchedule, choose_daily_runs};
 use crate::trace::Trace;
+use scaling_policy::Settings;
 
 /// Target tracking's targets on the frontier, percent.
 pub const TT_TARGETS_PCT: [u32; 8] = [20, 30, 40, 50, 60, 70, 80, 90];
@@ -286,34 +287,89 @@ pub fn frontier(
     schedules: &[FrontierSchedule],
     clairvoyant: Option<&[u64]>,
 ) -> Result<TraceFrontier, Error> {
-    params.validate()?;
-    let n = trace.len();
-    if n == 0 {
-        return Err(Error::BadTrace {
-            path: trace.name.clone(),
-            message: "the trace has no minutes".into(),
-        });
-    }
-    let tracking: Vec<(u32, Run)> = TT_TARGETS_PCT
-        .iter()
-        .map(|pct| {
-            let mut tt = TargetTracking::new(f64::from(*pct) / 100.0, 1, params.max_capacity);
-            (*pct, simulate(trace, params, &mut tt))
+    let baselines = Baselines::new(trace, params, clairvoyant)?;
+    frontier_of(&baselines, schedules, &Settings::default())
+}
+
+/// What the frontier compares ours with on one trace, computed once: target tracking's sweep,
+/// on-demand, the minutes' requirement and the clairvoyant. Tuning runs many settings of ours
+/// against the same baselines ([`frontier_of`]).
+#[derive(Clone, Debug)]
+pub struct Baselines<'a> {
+    trace: &'a Trace,
+    params: ModelParams,
+    tracking: Vec<(u32, Run)>,
+    on_demand: reference::Outcome,
+    required: Vec<u64>,
+    clairvoyant: Vec<u64>,
+}
+
+impl<'a> Baselines<'a> {
+    /// The baselines of `trace` (`clairvoyant` as in [`frontier`]).
+    pub fn new(
+        trace: &'a Trace,
+        params: &ModelParams,
+        clairvoyant: Option<&[u64]>,
+    ) -> Result<Self, Error> {
+        params.validate()?;
+        let n = trace.len();
+        if n == 0 {
+            return Err(Error::BadTrace {
+                path: trace.name.clone(),
+                message: "the trace has no minutes".into(),
+            });
+        }
+        let tracking: Vec<(u32, Run)> = TT_TARGETS_PCT
+            .iter()
+            .map(|pct| {
+                let mut tt = TargetTracking::new(f64::from(*pct) / 100.0, 1, params.max_capacity);
+                (*pct, simulate(trace, params, &mut tt))
+            })
+            .collect();
+        let on_demand = reference::on_demand(trace, params);
+        let required = reference::required_units(trace, params);
+        let clairvoyant = match clairvoyant {
+            Some(c) if c.len() == n => c.to_vec(),
+            _ => {
+                clairvoyant::optimal(
+                    &required,
+                    trace.start.unix().div_euclid(60),
+                    params.update_delay as usize,
+                    QuotaRules::default(),
+                )
+                .capacity
+            }
+        };
+        Ok(Self {
+            trace,
+            params: params.clone(),
+            tracking,
+            on_demand,
+            required,
+            clairvoyant,
         })
-        .collect();
-    let on_demand = reference::on_demand(trace, params);
-    let required = reference::required_units(trace, params);
+    }
+}
+
+/// The frontier of ours with `settings` against `baselines` (see [`frontier`]).
+pub fn frontier_of(
+    baselines: &Baselines<'_>,
+    schedules: &[FrontierSchedule],
+    settings: &Settings,
+) -> Result<TraceFrontier, Error> {
+    let Baselines {
+        trace,
+        params,
+        tracking,
+        on_demand,
+        required,
+        clairvoyant,
+    } = baselines;
+    let (trace, params) = (*trace, params);
+    let n = trace.len();
     let first_minute = trace.start.unix().div_euclid(60);
     let lead = params.update_delay as usize;
     let rules = QuotaRules::default();
-    let computed;
-    let clairvoyant = match clairvoyant {
-        Some(c) if c.len() == n => c,
-        _ => {
-            computed = clairvoyant::optimal(&required, first_minute, lead, rules).capacity;
-            &computed
-        }
-    };
     let mut out = TraceFrontier {
         trace: trace.name.clone(),
         schedules: Vec::new(),
@@ -350,7 +406,7 @@ pub fn frontier(
             scale_down: schedule.clone(),
             ..params.clone()
         };
-        let ours = simulate(trace, &ours_params, &mut Ours::default());
+        let ours = simulate(trace, &ours_params, &mut Ours::new(settings.clone()));
         let demanded: f64 = (from..n).map(|i| 60.0 * trace.demand_at(i)).sum();
         let ours_point = point(&ours, from, demanded);
         let sweep: Vec<TrackingPoint> = tracking
