@@ -552,6 +552,10 @@ fn possible_values(t: &Value, v: &Value, what: &str) -> Vec<String> {
                 !values.is_empty(),
                 "parameter {name} ({what}) needs a Default"
             );
+            // Schedule expressions the parameter's Description offers as examples.
+            if let Some(description) = p["Description"].as_str() {
+                values.extend(quoted_schedules(description));
+            }
             if let Some(allowed) = p["AllowedValues"].as_array() {
                 values.extend(
                     allowed
@@ -559,13 +563,53 @@ fn possible_values(t: &Value, v: &Value, what: &str) -> Vec<String> {
                         .map(|a| a.as_str().expect("string").to_string()),
                 );
                 assert!(
-                    values[1..].contains(&values[0]),
+                    allowed
+                        .iter()
+                        .any(|a| a.as_str() == Some(values[0].as_str())),
                     "parameter {name}: Default is not among AllowedValues"
                 );
             }
             values
         }
         other => panic!("{what}: cannot check the value {other} (only literals and !Ref)"),
+    }
+}
+
+/// Every `rate(...)` or `cron(...)` written in `text`.
+fn quoted_schedules(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for start in ["rate(", "cron("] {
+        let mut rest = text;
+        while let Some(at) = rest.find(start) {
+            let tail = &rest[at..];
+            match tail.find(')') {
+                Some(end) => {
+                    found.push(tail[..=end].to_string());
+                    rest = &tail[end + 1..];
+                }
+                None => break,
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_scale_down_schedule_is_any_expression_and_its_examples_are_valid() {
+    let t = template();
+    let p = &t["Parameters"]["ScaleDownSchedule"];
+    assert!(
+        p["AllowedValues"].is_null(),
+        "the run times are a free parameter (issue 8), not a short list"
+    );
+    assert_eq!(
+        p["AllowedPattern"].as_str(),
+        Some(r"^(rate|cron)\([^()]{1,200}\)$")
+    );
+    let examples = quoted_schedules(p["Description"].as_str().expect("a description"));
+    assert!(examples.len() >= 4, "{examples:?}");
+    for expr in examples {
+        schedule::validate(&expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
     }
 }
 
