@@ -367,11 +367,7 @@ impl TableTags {
         };
         for (key, value) in tags {
             if key == prefix {
-                parsed.mode = match value.trim().to_ascii_lowercase().as_str() {
-                    "on" => Some(Mode::On),
-                    "dry-run" => Some(Mode::DryRun),
-                    _ => None,
-                };
+                parsed.mode = parse_mode(value);
                 continue;
             }
             if let Some(id) = boost::id_of_key(prefix, key) {
@@ -409,6 +405,18 @@ impl TableTags {
             overrides.set(setting, key, value)?;
         }
         Ok(parsed)
+    }
+
+    /// The opt-in mode the tags give, read from the opt-in tag alone: what a table whose other
+    /// tags do not parse asked for.
+    pub fn mode_of<'a, I>(prefix: &str, tags: I) -> Option<Mode>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        tags.into_iter()
+            .filter(|(k, _)| *k == prefix)
+            .last()
+            .and_then(|(_, v)| parse_mode(v))
     }
 
     /// Index names that carry overrides or boosts but are not among `existing`: an error for
@@ -460,6 +468,15 @@ impl TableTags {
         validate(&settings, |s| {
             origins.get(&s).cloned().unwrap_or(Origin::Default)
         })
+    }
+}
+
+/// The opt-in tag's value: `on` or `dry-run` (any case), else not managed.
+fn parse_mode(value: &str) -> Option<Mode> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" => Some(Mode::On),
+        "dry-run" => Some(Mode::DryRun),
+        _ => None,
     }
 }
 
