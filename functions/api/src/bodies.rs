@@ -182,7 +182,7 @@ mod tests {
             true,
         )
         .unwrap();
-        let got: Vec<(&str, Option<&str>, &str)> = changes
+        let mut got: Vec<(&str, Option<&str>, &str)> = changes
             .iter()
             .map(|c| {
                 (
@@ -192,6 +192,7 @@ mod tests {
                 )
             })
             .collect();
+        got.sort_unstable();
         assert_eq!(
             got,
             [
