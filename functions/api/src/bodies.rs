@@ -52,6 +52,14 @@ fn number_text(n: &Number) -> String {
     }
 }
 
+/// A whole number, as JSON Schema's `integer` counts them (`4822` and `4822.0` alike).
+fn whole(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        let x = v.as_f64()?;
+        (x.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&x)).then_some(x as u64)
+    })
+}
+
 /// The override changes a settings body asks for, under `prefix`. `replace` (`PUT`) takes
 /// numbers only; a `PATCH` also takes `null` (remove).
 pub fn settings(prefix: &str, body: &Body, replace: bool) -> Result<Vec<Change>, Problem> {
@@ -129,8 +137,8 @@ pub fn boost(body: &Body, id: String) -> Result<Boost, Problem> {
         ));
     }
     let units = |name: &str| match fields.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+        None => Ok(None),
+        Some(v) => whole(v).map(Some).ok_or_else(|| {
             Problem::bad_body(
                 format!("/{name}"),
                 "expected a whole number of capacity units",
@@ -151,7 +159,7 @@ pub fn boost(body: &Body, id: String) -> Result<Boost, Problem> {
         None => Err(Problem::bad_body(format!("/{name}"), "required")),
     };
     let text = |name: &str| match fields.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(Problem::bad_body(format!("/{name}"), "expected a string")),
     };
@@ -247,6 +255,16 @@ mod tests {
             (None, Some(2000), None)
         );
         assert_eq!(b.until.to_string(), "2026-12-01T16:00:00Z");
+        let b = boost(
+            &body(r#"{"read": 4822.0, "from": "2026-12-01T13:45:00Z", "until": "2026-12-01T16:00:00Z"}"#),
+            "ab12".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            b.read,
+            Some(4822),
+            "a JSON Schema integer may be written 4822.0"
+        );
         for (text, field) in [
             (r#"{"write": 1, "until": "2026-12-01T16:00:00Z"}"#, "/from"),
             (
@@ -262,6 +280,10 @@ mod tests {
                 "/until",
             ),
             (r#"{"wirte": 1}"#, "/wirte"),
+            (
+                r#"{"read": null, "write": 1, "from": "2026-12-01T13:45:00Z", "until": "2026-12-01T16:00:00Z"}"#,
+                "/read",
+            ),
             (
                 r#"{"write": 1, "from": "2026-12-01T13:45:00Z", "until": "2026-12-01T16:00:00Z", "note": 3}"#,
                 "/note",

@@ -26,6 +26,24 @@ use crate::bodies::Change;
 /// Prefix of every problem `type`.
 pub const TYPE_PREFIX: &str = "urn:ddb-autoscaler:problem:";
 
+/// Every kind of problem and its status (the `type` enum of `openapi.yaml`).
+pub const KINDS: &[(&str, u16)] = &[
+    ("malformed-body", 400),
+    ("bad-path-parameter", 400),
+    ("no-caller-identity", 403),
+    ("unknown-route", 404),
+    ("unknown-table", 404),
+    ("unknown-boost", 404),
+    ("method-not-allowed", 405),
+    ("not-opted-in", 409),
+    ("too-many-boosts", 409),
+    ("too-many-tags", 409),
+    ("invalid-settings", 422),
+    ("invalid-boost", 422),
+    ("aws-error", 502),
+    ("tags-partly-changed", 502),
+];
+
 /// One problem, ready to be answered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -54,6 +72,10 @@ pub struct Problem {
 
 impl Problem {
     fn new(status: u16, kind: &str, title: &'static str, detail: impl Into<String>) -> Self {
+        debug_assert!(
+            KINDS.contains(&(kind, status)),
+            "{kind} {status} is not in KINDS"
+        );
         Self {
             kind: format!("{TYPE_PREFIX}{kind}"),
             title,
