@@ -229,3 +229,28 @@ async fn the_response_schemas_are_what_the_handler_answers() {
         "{problem:#}"
     );
 }
+
+#[test]
+fn the_template_routes_every_route_to_the_function() {
+    let text = include_str!("../../../template.yaml");
+    let docs = YamlLoader::load_from_str(text).expect("template.yaml is YAML");
+    let events = to_json(&docs[0]["Resources"]["ApiFunction"]["Properties"]["Events"]);
+    let routed: BTreeSet<(String, String)> = events
+        .as_object()
+        .expect("ApiFunction has events")
+        .values()
+        .map(|e| {
+            assert_eq!(e["Type"], "HttpApi", "{e}");
+            let p = &e["Properties"];
+            (
+                p["Method"].as_str().unwrap_or_default().to_owned(),
+                p["Path"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let implemented: BTreeSet<(String, String)> = api::routes::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(routed, implemented);
+}
