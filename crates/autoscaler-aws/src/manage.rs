@@ -205,6 +205,19 @@ pub async fn boost(
         })
 }
 
+/// A new random boost id: 8 lowercase hexadecimal digits, from the standard library's randomly
+/// keyed hasher (no random-number crate for one id per change).
+pub fn new_boost_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("{:08x}", h.finish() as u32)
+}
+
 /// Adds `new` (whose id the caller chose, unique among the table's boosts) to `name` at `now`,
 /// after checking it: its fields ([`Boost::check_new`]), its index, the room left, and its units
 /// against the max of its part and the account limit.
@@ -344,6 +357,13 @@ mod tests {
             "unchanged values are not rewritten"
         );
         assert_eq!(written.removed, ["ddb-autoscaler:target"]);
+    }
+
+    #[test]
+    fn ids_are_valid_boost_ids() {
+        let a = new_boost_id();
+        assert!(boost::valid_id(&a) && a.len() == 8, "{a}");
+        assert_ne!(a, new_boost_id());
     }
 
     #[test]

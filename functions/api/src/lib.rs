@@ -146,7 +146,7 @@ async fn answer(
             Ok(json(StatusCode::OK, &views::BoostList { boosts: list }))
         }
         Route::NewBoost(name) => {
-            let new = bodies::boost(body, routes::new_id())?;
+            let new = bodies::boost(body, manage::new_boost_id())?;
             manage::add_boost(clients, config, &name, &new, now, &by)
                 .await
                 .map_err(|e| Problem::from_error(&e, &[]))?;

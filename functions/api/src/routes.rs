@@ -138,19 +138,6 @@ pub fn route(method: &str, path: &str) -> Result<Route, Problem> {
     })
 }
 
-/// A new random boost id: 8 lowercase hexadecimal digits, from the standard library's randomly
-/// keyed hasher (no random-number crate for one id per request).
-pub fn new_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    format!("{:08x}", h.finish() as u32)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,12 +209,5 @@ mod tests {
         let p = route("GET", "/tables/orders/boosts/AB").unwrap_err();
         assert_eq!((p.status, p.field.as_deref()), (400, Some("id")));
         assert_eq!(route("GET", "/tables/%zz").unwrap_err().status, 400);
-    }
-
-    #[test]
-    fn ids_are_valid_boost_ids() {
-        let a = new_id();
-        assert!(boost::valid_id(&a) && a.len() == 8, "{a}");
-        assert_ne!(a, new_id());
     }
 }
