@@ -163,7 +163,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
             (Some(_), [one]) => serde_json::to_string_pretty(one)?,
             _ => serde_json::to_string_pretty(&api::views::BoostList { boosts: views })?,
         };
-        return Ok(output::emit(&(text + "\n"))?);
+        return output::emit(&(text + "\n"));
     }
     let mut out = String::new();
     match verb {
@@ -182,5 +182,5 @@ pub async fn run(args: Args) -> Result<(), Error> {
             }
         }
     }
-    Ok(output::emit(&out)?)
+    output::emit(&out)
 }
