@@ -3,8 +3,9 @@
 //! own conversion ([`lambda_http::request::from_str`]), so the handler meets exactly what it
 //! meets in Lambda.
 //!
-//! - [`event`] / [`request`]: one event (or request) for the route tests, with the IAM identity
-//!   API Gateway adds after checking a SigV4 signature ([`CALLER_ARN`]), or without one.
+//! - [`event`] / [`request`] (from `emulator-fixtures`, which the demo shares): one event (or
+//!   request) for the route tests, with the IAM identity API Gateway adds after checking a SigV4
+//!   signature ([`CALLER_ARN`]), or without one.
 //! - [`Gateway`]: the handler served over HTTP/1.1 on 127.0.0.1, for schemathesis. A request
 //!   with an `Authorization: AWS4-HMAC-SHA256 ...` header gets the identity (the signature is
 //!   not checked: IAM is not what is tested), one without gets none, which the handler refuses.
@@ -16,77 +17,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
+
+pub use emulator_fixtures::api_event::{CALLER_ARN, event};
+
+/// The request `lambda_http` makes of [`event`]`(method, target, body, signed, [])`; panics if
+/// it refuses the event.
+pub fn request(method: &str, target: &str, body: Option<&str>, signed: bool) -> Request {
+    emulator_fixtures::api_event::request(method, target, body, signed)
+        .unwrap_or_else(|e| panic!("lambda_http refused the event for {method} {target}: {e}"))
+}
 
 use crate::http::read_request;
-
-/// The caller every signed request comes from.
-pub const CALLER_ARN: &str = "arn:aws:iam::123456789012:user/team-x";
-
-/// A payload-v2 event for `method` `target` (path and optional `?query`) with `body`, signed
-/// (with the IAM identity of [`CALLER_ARN`]) or not.
-pub fn event(
-    method: &str,
-    target: &str,
-    body: Option<&str>,
-    signed: bool,
-    headers: &[(String, String)],
-) -> Value {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut all: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), Value::from(v.as_str())))
-        .collect();
-    all.entry("content-type")
-        .or_insert("application/json".into());
-    let mut context = json!({
-        "accountId": "123456789012",
-        "apiId": "a1b2c3d4e5",
-        "domainName": "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-        "domainPrefix": "a1b2c3d4e5",
-        "http": {
-            "method": method,
-            "path": path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": "test"
-        },
-        "requestId": "test-request",
-        "routeKey": "$default",
-        "stage": "$default",
-        "time": "01/Dec/2026:12:00:00 +0000",
-        "timeEpoch": 1_796_126_400_000_i64
-    });
-    if signed {
-        context["authorizer"] = json!({
-            "iam": {
-                "accessKey": "AKIATESTTESTTEST",
-                "accountId": "123456789012",
-                "callerId": "AIDATESTTESTTEST",
-                "principalOrgId": null,
-                "userArn": CALLER_ARN,
-                "userId": "AIDATESTTESTTEST"
-            }
-        });
-    }
-    json!({
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": all,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": false
-    })
-}
-
-/// The request `lambda_http` makes of [`event`]`(method, target, body, signed, [])`.
-pub fn request(method: &str, target: &str, body: Option<&str>, signed: bool) -> Request {
-    let e = event(method, target, body, signed, &[]).to_string();
-    lambda_http::request::from_str(&e)
-        .unwrap_or_else(|err| panic!("lambda_http refused the event ({err}): {e}"))
-}
 
 /// The handler as the gateway calls it.
 pub type Handler =
