@@ -37,7 +37,7 @@ pub struct Written {
 
 /// Whether `key` is one of the table's override tags under `prefix` (not the opt-in tag, not a
 /// boost).
-fn is_override(prefix: &str, key: &str) -> bool {
+pub fn is_override(prefix: &str, key: &str) -> bool {
     key.strip_prefix(prefix).is_some_and(|r| r.starts_with(':'))
         && boost::id_of_key(prefix, key).is_none()
 }

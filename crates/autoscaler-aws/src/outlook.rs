@@ -6,7 +6,7 @@
 //! The functions keep no state, so a view computes the decisions exactly as a run would at
 //! `now`, in both directions, from one `GetMetricData` window long enough for either.
 
-use scaling_policy::{Mode, TableTags, Timestamp};
+use scaling_policy::{Decision, Dimension, Mode, TableTags, Timestamp};
 
 use crate::aws::{self, Clients, Measured};
 use crate::env::RunConfig;
@@ -41,6 +41,18 @@ impl TableOutlook {
             TableOutlook::Undecided(r) => &r.table,
         }
     }
+}
+
+/// The decision about `index` (`None`: the table) in `dimension` among `decisions`.
+pub fn decision<'a>(
+    decisions: &'a [TableOrIndexDecision],
+    index: Option<&str>,
+    dimension: Dimension,
+) -> Option<&'a Decision> {
+    decisions
+        .iter()
+        .find(|d| d.index.as_deref() == index && d.decision.dimension == dimension)
+        .map(|d| &d.decision)
 }
 
 /// The usage every decision about `prepared` needs at `now`: one fetch over the longest window

@@ -79,7 +79,9 @@ fn rfc3339(s: &str) -> Result<Timestamp, String> {
         .ok_or_else(|| format!("{s:?} is not an RFC 3339 time such as 2026-12-01T14:00:00Z"))
 }
 
-fn line(b: &Boost, now: Timestamp) -> String {
+/// One boost on a line: `id (GSI x): write 2000 from .. until .. (in force from .., state) - note`
+/// (`status` prints its boosts so too).
+pub fn describe(b: &Boost, now: Timestamp) -> String {
     let part = b
         .index
         .as_deref()
@@ -88,25 +90,19 @@ fn line(b: &Boost, now: Timestamp) -> String {
         .iter()
         .filter_map(|(d, u)| u.map(|u| format!("{d} {u}")))
         .collect();
-    let state = if b.is_expired(now) {
-        "expired"
-    } else if b.is_active(now) {
-        "active"
+    let note = if b.note.is_empty() {
+        String::new()
     } else {
-        "scheduled"
+        format!(" - {}", b.note)
     };
     format!(
-        "{}{part}: {} from {} until {} (in force from {}, {state}){}",
+        "{}{part}: {} from {} until {} (in force from {}, {}){note}",
         b.id,
         units.join(", "),
         b.from,
         b.until,
         b.active_from(),
-        if b.note.is_empty() {
-            String::new()
-        } else {
-            format!(" - {}", b.note)
-        }
+        b.state(now).as_str(),
     )
 }
 
@@ -169,7 +165,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     match verb {
         Some(verb) => {
             for b in &boosts {
-                let _ = writeln!(out, "{verb} boost on {table}: {}", line(b, now));
+                let _ = writeln!(out, "{verb} boost on {table}: {}", describe(b, now));
             }
         }
         None if boosts.is_empty() => {
@@ -178,7 +174,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
         None => {
             let _ = writeln!(out, "boosts of {table} at {now}:");
             for b in &boosts {
-                let _ = writeln!(out, "  {}", line(b, now));
+                let _ = writeln!(out, "  {}", describe(b, now));
             }
         }
     }

@@ -81,6 +81,9 @@ struct Report {
     window_minutes: u32,
     targets: Vec<TargetRow>,
     boosts: Vec<BoostRow>,
+    /// The boosts as `boost` prints them, for the text report.
+    #[serde(skip)]
+    boost_lines: Vec<(String, String)>,
     skipped: Vec<run::Skipped>,
     failed: Vec<FailedRow>,
 }
@@ -199,10 +202,7 @@ fn find<'a>(
     index: Option<&str>,
     dimension: Dimension,
 ) -> Result<&'a Decision, Error> {
-    decisions
-        .iter()
-        .find(|d| d.index.as_deref() == index && d.decision.dimension == dimension)
-        .map(|d| &d.decision)
+    outlook::decision(decisions, index, dimension)
         .ok_or_else(|| format!("no {dimension} decision for {index:?}").into())
 }
 
@@ -310,6 +310,12 @@ pub async fn run(args: Args) -> Result<(), Error> {
                 active: b.is_active(now),
                 note: b.note.clone(),
             })
+            .collect(),
+        boost_lines: prepared
+            .iter()
+            .flat_map(|p| p.boosts.iter().map(move |b| (p, b)))
+            .filter(|(_, b)| !b.is_expired(now))
+            .map(|(p, b)| (p.description.name.clone(), crate::boost::describe(b, now)))
             .collect(),
         skipped: Vec::new(),
         failed: Vec::new(),
@@ -437,34 +443,8 @@ fn render(r: &Report) -> String {
     }
     if !r.boosts.is_empty() {
         out.push('\n');
-        for b in &r.boosts {
-            let part = b
-                .index
-                .as_deref()
-                .map_or_else(String::new, |i| format!(" (GSI {i})"));
-            let units: Vec<String> = [("read", b.read), ("write", b.write)]
-                .iter()
-                .filter_map(|(d, u)| u.map(|u| format!("{d} {u}")))
-                .collect();
-            let _ = writeln!(
-                out,
-                "boost {} on {}{part}: {} from {} until {} ({}){}",
-                b.id,
-                b.table,
-                units.join(", "),
-                b.from,
-                b.until,
-                if b.active {
-                    "active".to_owned()
-                } else {
-                    format!("in force from {}", b.active_from)
-                },
-                if b.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(" - {}", b.note)
-                }
-            );
+        for (table, b) in &r.boost_lines {
+            let _ = writeln!(out, "boost on {table}: {b}");
         }
     }
     if !r.skipped.is_empty() {

@@ -48,7 +48,7 @@ async fn a_boost_added_by_the_cli_is_shown_by_status_and_plan_and_removed() {
     assert_eq!(status["boosts"][0]["id"], id.as_str());
     let text = String::from_utf8_lossy(&run(cli(k).arg("status"), true).stdout).into_owned();
     assert!(
-        text.contains(&format!("boost {id} on bo-orders: write 40")),
+        text.contains(&format!("boost on bo-orders: {id}: write 40")),
         "{text}"
     );
 

@@ -66,6 +66,28 @@ pub struct Boost {
     pub note: String,
 }
 
+/// Where a boost stands at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not in force yet (before `from` minus [`LEAD_SECS`]).
+    Scheduled,
+    /// In force.
+    Active,
+    /// Over (`until` has passed): ignored, and its tag is removed by the next scale-up run.
+    Expired,
+}
+
+impl State {
+    /// `scheduled`, `active` or `expired`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Scheduled => "scheduled",
+            State::Active => "active",
+            State::Expired => "expired",
+        }
+    }
+}
+
 /// The tag key of the boost `id` under `prefix`: `<prefix>:boost:<id>`.
 pub fn tag_key(prefix: &str, id: &str) -> String {
     format!("{prefix}:{KEY_WORD}:{id}")
@@ -124,6 +146,17 @@ impl Boost {
     /// Whether the boost is over at `now` (its tag may be removed).
     pub fn is_expired(&self, now: Timestamp) -> bool {
         now >= self.until
+    }
+
+    /// Where the boost stands at `now`.
+    pub fn state(&self, now: Timestamp) -> State {
+        if self.is_expired(now) {
+            State::Expired
+        } else if self.is_active(now) {
+            State::Active
+        } else {
+            State::Scheduled
+        }
     }
 
     /// The tag value that keeps this boost (see the module docs).
@@ -463,6 +496,9 @@ mod tests {
         assert_eq!(floor_at(b.until.plus_secs(-1)), Some(2000));
         assert_eq!(floor_at(b.until), None, "over at until");
         assert!(b.is_expired(b.until) && !b.is_expired(b.until.plus_secs(-1)));
+        assert_eq!(b.state(b.active_from().plus_secs(-1)), State::Scheduled);
+        assert_eq!(b.state(b.active_from()), State::Active);
+        assert_eq!(b.state(b.until), State::Expired);
         assert_eq!(
             floor(&boosts, None, Dimension::Read, b.from),
             None,

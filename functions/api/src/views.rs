@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use autoscaler_aws::RunConfig;
-use autoscaler_aws::manage::Written;
-use autoscaler_aws::outlook::TableOutlook;
-use autoscaler_aws::run::{Outcome, TableOrIndexDecision};
+use autoscaler_aws::manage::{self, Written};
+use autoscaler_aws::outlook::{self, TableOutlook};
+use autoscaler_aws::run::Outcome;
 use scaling_policy::{Action, Boost, Decision, Dimension, Mode, Reason, Timestamp, boost};
 use serde::Serialize;
 
@@ -154,13 +154,6 @@ pub struct WrittenView {
 
 /// The view of a boost of `table` at `now`.
 pub fn boost(config: &RunConfig, table: &str, b: &Boost, now: Timestamp) -> BoostView {
-    let state = if b.is_expired(now) {
-        "expired"
-    } else if b.is_active(now) {
-        "active"
-    } else {
-        "scheduled"
-    };
     BoostView {
         id: b.id.clone(),
         table: table.to_owned(),
@@ -170,24 +163,13 @@ pub fn boost(config: &RunConfig, table: &str, b: &Boost, now: Timestamp) -> Boos
         from: b.from.to_string(),
         until: b.until.to_string(),
         active_from: b.active_from().to_string(),
-        state,
+        state: b.state(now).as_str(),
         note: b.note.clone(),
         tag: TagView {
             key: boost::tag_key(&config.tag_key, &b.id),
             value: b.tag_value(),
         },
     }
-}
-
-fn find<'a>(
-    decisions: &'a [TableOrIndexDecision],
-    index: Option<&str>,
-    dimension: Dimension,
-) -> Option<&'a Decision> {
-    decisions
-        .iter()
-        .find(|d| d.index.as_deref() == index && d.decision.dimension == dimension)
-        .map(|d| &d.decision)
 }
 
 /// The view of one table at `now`.
@@ -220,8 +202,8 @@ pub fn table(config: &RunConfig, now: Timestamp, t: &TableOutlook) -> TableView 
                         Dimension::Write => &part.write,
                     };
                     let bounds = settings.bounds(d);
-                    let up = find(up, index, d);
-                    let down = find(down, index, d);
+                    let up = outlook::decision(up, index, d);
+                    let down = outlook::decision(down, index, d);
                     DimensionView {
                         provisioned: state.provisioned,
                         min: bounds.min,
@@ -261,11 +243,7 @@ pub fn table(config: &RunConfig, now: Timestamp, t: &TableOutlook) -> TableView 
                 .tagged
                 .tags
                 .iter()
-                .filter(|(k, _)| {
-                    k.strip_prefix(prefix.as_str())
-                        .is_some_and(|r| r.starts_with(':'))
-                        && boost::id_of_key(prefix, k).is_none()
-                })
+                .filter(|(k, _)| manage::is_override(prefix, k))
                 .cloned()
                 .collect();
             let mut boosts: Vec<BoostView> = p
