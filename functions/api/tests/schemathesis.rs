@@ -70,9 +70,12 @@ async fn the_handler_keeps_the_openapi_contract() {
     let gateway = Gateway::start(handler);
 
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let report = std::env::temp_dir().join(format!("schemathesis-{}", std::process::id()));
+    // schemathesis keeps a cache and its reports in its working directory: a scratch one.
+    let scratch = std::env::temp_dir().join(format!("schemathesis-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch directory");
+    let report = scratch.join("report");
     let mut cmd = Command::new(&schemathesis);
-    cmd.current_dir(dir)
+    cmd.current_dir(&scratch)
         .arg("--config-file")
         .arg(dir.join("schemathesis.toml"))
         .arg("run")
