@@ -43,7 +43,7 @@ impl Clients {
 
 /// Classifies an SDK error: by its modeled variant where the operation models it, else by its
 /// error code.
-fn classify<E: ProvideErrorMetadata>(err: &E, modeled: Option<ErrorKind>) -> ErrorKind {
+pub(crate) fn classify<E: ProvideErrorMetadata>(err: &E, modeled: Option<ErrorKind>) -> ErrorKind {
     if let Some(kind) = modeled {
         return kind;
     }
@@ -82,7 +82,7 @@ fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableErro
     classify(e, modeled)
 }
 
-fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> BoxError {
+pub(crate) fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> BoxError {
     Box::new(e)
 }
 
@@ -269,6 +269,7 @@ pub async fn describe(clients: &Clients, name: &str) -> Result<TableDescription,
             .is_some_and(|t| t.read.provisioned == 0);
     Ok(TableDescription {
         name: name.to_owned(),
+        arn: table.table_arn().unwrap_or_default().to_owned(),
         billing: if on_demand {
             Billing::OnDemand
         } else {

@@ -96,6 +96,37 @@ pub enum Error {
     /// The AWS configuration yields no credentials.
     #[error("no AWS credentials found")]
     Credentials(#[source] BoxError),
+    /// A table that must be opted in (`on` or `dry-run`) for what was asked is not.
+    #[error("table {table}: not opted in ({})", opt_in(.tag_key, .value.as_deref()))]
+    NotOptedIn {
+        /// The table.
+        table: String,
+        /// The opt-in tag key.
+        tag_key: String,
+        /// The opt-in tag's value, if the table has the tag.
+        value: Option<String>,
+    },
+    /// A table has no boost with this id.
+    #[error("table {table}: no boost {id:?}")]
+    UnknownBoost {
+        /// The table.
+        table: String,
+        /// The id asked for.
+        id: String,
+    },
+    /// Changing a table's tags failed part-way: `TagResource` and `UntagResource` are two calls,
+    /// and `written` lists the keys the first one set before the failure (empty when nothing
+    /// was written).
+    #[error("table {table}: the tags were not all changed (written before the failure: {})", keys(.written))]
+    TagsPartlyChanged {
+        /// The table.
+        table: String,
+        /// Tag keys that were written (set) before the failure.
+        written: Vec<String>,
+        /// The failed call.
+        #[source]
+        source: Box<Error>,
+    },
     /// AWS answered something the pipeline cannot use.
     #[error("table {table}: unexpected response from {operation}: {what}")]
     BadResponse {
@@ -116,6 +147,23 @@ impl Error {
             Error::Aws { kind, .. } => *kind,
             _ => ErrorKind::Other,
         }
+    }
+}
+
+/// How a table is not opted in, for [`Error::NotOptedIn`].
+fn opt_in(key: &str, value: Option<&str>) -> String {
+    match value {
+        None => format!("no tag {key}; tag it {key}=on, or {key}=dry-run"),
+        Some(v) => format!("tag {key} = {v:?}, and only \"on\" or \"dry-run\" opt a table in"),
+    }
+}
+
+/// Tag keys for a message: `none`, or the keys in order.
+fn keys(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "none".to_owned()
+    } else {
+        keys.join(", ")
     }
 }
 

@@ -18,12 +18,21 @@
 //! - [`invoke`] turns a summary with failed tables into an error, so that the Lambda function's
 //!   `Errors` metric (and an alarm on it) sees it; the full summary is logged either way.
 //! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
+//! - Boosts (announced events, kept as tags) reach the decisions as a floor ([`boost`]); the
+//!   scale-up run removes the tags of expired ones.
+//! - The management API and the CLI see the decisions through [`outlook`] (a run's building
+//!   blocks, nothing applied) and change tables only through [`manage`] (validated tag changes
+//!   on opted-in tables), whose SDK calls are in [`tags`].
 
 pub mod aws;
+pub mod boost;
 pub mod env;
 pub mod error;
+pub mod manage;
+pub mod outlook;
 pub mod run;
 pub mod table;
+pub mod tags;
 
 pub use aws::Clients;
 pub use env::RunConfig;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 use scaling_policy::{
-    Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
+    Boost, Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
     scale_down_pair, scale_up,
 };
 use serde::Serialize;
@@ -188,6 +188,10 @@ pub struct Prepared {
     /// Settings of the table and of each GSI, in the order of `description.table_and_indexes`
     /// (tag overrides applied, max capped at the table quota from `DescribeLimits`).
     pub settings: Vec<Settings>,
+    /// The table as discovered: its ARN and all its tags.
+    pub tagged: TaggedTable,
+    /// Its boosts, expired ones included (see [`crate::boost`]).
+    pub boosts: Vec<Boost>,
 }
 
 /// The first half of a run (discover -> describe -> validate), before measuring: the tables
@@ -239,16 +243,10 @@ pub async fn discover_and_prepare(
         );
         match tags {
             Err(source) => {
-                let mode = TableTags::parse(
+                let mode = TableTags::mode_of(
                     &config.tag_key,
-                    table
-                        .tags
-                        .iter()
-                        .filter(|(k, _)| *k == config.tag_key)
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                )
-                .ok()
-                .and_then(|t| t.mode);
+                    table.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                );
                 if mode.is_none() {
                     // Switched off: its leftover override tags are none of our business.
                     reports.push(skipped(
@@ -377,6 +375,9 @@ pub async fn run(
         .collect()
         .await;
     reports.extend(applied);
+    if direction == Direction::Up && !config.dry_run {
+        crate::boost::remove_expired(clients, config, &prepared, now).await;
+    }
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
     tracing::info!(
@@ -393,7 +394,7 @@ pub async fn run(
 }
 
 /// Validates a described table against its tags; a report instead when it must be left alone.
-fn prepare(
+pub(crate) fn prepare(
     config: &RunConfig,
     limits: Option<(u64, u64)>,
     table: TaggedTable,
@@ -454,6 +455,8 @@ fn prepare(
         mode,
         description,
         settings,
+        tagged: table,
+        boosts: tags.boosts,
     })
 }
 
@@ -524,19 +527,20 @@ fn decide(p: &Prepared, usage: &Measured, direction: Direction, now: Timestamp) 
                 return decided;
             }
         };
+        let boost = |dimension| crate::boost::floor(p, part.index.as_deref(), dimension, now);
         let read = DimensionInput {
             dimension: Dimension::Read,
             state: &part.read,
             usage: read_usage,
             history: None,
-            boost: None,
+            boost: boost(Dimension::Read),
         };
         let write = DimensionInput {
             dimension: Dimension::Write,
             state: &part.write,
             usage: write_usage,
             history: None,
-            boost: None,
+            boost: boost(Dimension::Write),
         };
         let [r, w] = match direction {
             Direction::Up => [

@@ -64,6 +64,8 @@ pub struct TableOrIndex {
 pub struct TableDescription {
     /// Table name.
     pub name: String,
+    /// Table ARN (empty if the response had none).
+    pub arn: String,
     /// Billing mode.
     pub billing: Billing,
     /// The table first, then each GSI.

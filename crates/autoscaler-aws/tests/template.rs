@@ -517,9 +517,23 @@ fn functions(t: &Value) -> Vec<(&String, &Value)> {
     let fns = resources_of_type(t, "AWS::Serverless::Function");
     assert_eq!(
         fns.len(),
-        2,
-        "expected the scale-up and scale-down functions"
+        3,
+        "expected the scale-up and scale-down functions and the management API"
     );
+    fns
+}
+
+/// The functions that run on a schedule (scale-up and scale-down).
+fn scheduled_functions(t: &Value) -> Vec<(&String, &Value)> {
+    let fns: Vec<_> = functions(t)
+        .into_iter()
+        .filter(|(_, f)| {
+            f["Properties"]["Events"]
+                .as_object()
+                .is_some_and(|e| e.values().any(|ev| ev["Type"] == "Schedule"))
+        })
+        .collect();
+    assert_eq!(fns.len(), 2, "scale-up and scale-down run on a schedule");
     fns
 }
 
@@ -726,7 +740,7 @@ fn functions_are_built_from_their_own_binaries() {
 #[test]
 fn scheduled_runs_are_never_retried_and_never_overlap() {
     let t = template();
-    for (name, f) in functions(&t) {
+    for (name, f) in scheduled_functions(&t) {
         let config = function_property(&t, f, "EventInvokeConfig");
         assert_eq!(
             config["MaximumRetryAttempts"], "0",
@@ -750,9 +764,10 @@ fn scheduled_runs_are_never_retried_and_never_overlap() {
     }
 }
 
-/// Every IAM statement of the functions' role, with JSON-string policy documents (built with
-/// `Fn::Sub`) parsed; `Fn::If` branches are all included.
-fn role_statements(t: &Value) -> Vec<Value> {
+/// Every IAM statement of the role `role`: its own policies and those of the `AWS::IAM::Policy`
+/// resources attached to it, with JSON-string policy documents (built with `Fn::Sub`) parsed;
+/// `Fn::If` branches are all included.
+fn role_statements(t: &Value, role: &str) -> Vec<Value> {
     fn policies(v: &Value, out: &mut Vec<Value>) {
         match v {
             Value::Array(items) => items.iter().for_each(|i| policies(i, out)),
@@ -764,24 +779,45 @@ fn role_statements(t: &Value) -> Vec<Value> {
                 assert_eq!(m["Ref"], "AWS::NoValue");
             }
             Value::Object(m) => {
-                let doc = match &m["PolicyDocument"] {
-                    Value::Object(d) if d.contains_key("Fn::Sub") => {
-                        let text = d["Fn::Sub"].as_str().expect("Fn::Sub of a string");
-                        serde_json::from_str(text).unwrap_or_else(|e| {
-                            panic!("policy {} is not valid JSON: {e}", m["PolicyName"])
-                        })
-                    }
-                    d => d.clone(),
-                };
-                out.extend(doc["Statement"].as_array().expect("Statement list").clone());
+                let mut documents = Vec::new();
+                document(&m["PolicyDocument"], &mut documents);
+                for doc in documents {
+                    out.extend(doc["Statement"].as_array().expect("Statement list").clone());
+                }
             }
             other => panic!("unexpected policy entry {other}"),
         }
     }
-    let roles = resources_of_type(t, "AWS::IAM::Role");
-    assert_eq!(roles.len(), 1, "one role, shared by both functions");
+    /// A policy document: literal, a JSON string built with `Fn::Sub`, or either branch of an
+    /// `Fn::If`.
+    fn document(d: &Value, out: &mut Vec<Value>) {
+        match d {
+            Value::Object(m) if m.contains_key("Fn::If") => {
+                let branches = m["Fn::If"].as_array().expect("Fn::If takes a list");
+                branches[1..].iter().for_each(|b| document(b, out));
+            }
+            Value::Object(m) if m.contains_key("Fn::Sub") => {
+                let text = m["Fn::Sub"].as_str().expect("Fn::Sub of a string");
+                out.push(
+                    serde_json::from_str(text)
+                        .unwrap_or_else(|e| panic!("a policy is not valid JSON: {e}\n{text}")),
+                );
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    let resource = &t["Resources"][role];
+    assert_eq!(resource["Type"], "AWS::IAM::Role", "{role} is a role");
     let mut out = Vec::new();
-    policies(&roles[0].1["Properties"]["Policies"], &mut out);
+    policies(&resource["Properties"]["Policies"], &mut out);
+    for (_, p) in resources_of_type(t, "AWS::IAM::Policy") {
+        let attached = p["Properties"]["Roles"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x["Ref"] == role));
+        if attached {
+            policies(&Value::Array(vec![p["Properties"].clone()]), &mut out);
+        }
+    }
     out
 }
 
@@ -799,10 +835,9 @@ fn actions(statement: &Value) -> Vec<String> {
 #[test]
 fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
     let t = template();
-    for (name, f) in functions(&t) {
+    for (name, f) in scheduled_functions(&t) {
         assert_eq!(
-            f["Properties"]["Role"]["Fn::GetAtt"][0],
-            resources_of_type(&t, "AWS::IAM::Role")[0].0.as_str(),
+            f["Properties"]["Role"]["Fn::GetAtt"][0], "AutoscalerRole",
             "{name} uses the shared role"
         );
         assert!(
@@ -810,7 +845,7 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
             "{name}: no extra policies"
         );
     }
-    let statements = role_statements(&t);
+    let statements = role_statements(&t, "AutoscalerRole");
     let granted: BTreeSet<String> = statements.iter().flat_map(actions).collect();
     let expected: BTreeSet<String> = [
         "tag:GetResources",
@@ -819,6 +854,7 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
         "dynamodb:DescribeTable",
         "dynamodb:DescribeLimits",
         "dynamodb:UpdateTable",
+        "dynamodb:UntagResource",
         "cloudwatch:GetMetricData",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -858,4 +894,75 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
             "UpdateTable stays within this account and region"
         );
     }
+}
+
+#[test]
+fn the_functions_may_untag_only_boost_keys() {
+    let t = template();
+    let untags: Vec<Value> = role_statements(&t, "AutoscalerRole")
+        .into_iter()
+        .filter(|s| actions(s).contains(&"dynamodb:UntagResource".to_owned()))
+        .collect();
+    assert!(!untags.is_empty());
+    for s in untags {
+        assert_eq!(actions(&s), ["dynamodb:UntagResource"], "{s}");
+        assert_eq!(
+            s["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"],
+            serde_json::json!(["${TagKey}:boost:*"]),
+            "{s}"
+        );
+        assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{s}");
+    }
+}
+
+#[test]
+fn the_api_may_tag_only_opted_in_tables_and_never_the_opt_in_key() {
+    let t = template();
+    let api = &t["Resources"]["ApiFunction"]["Properties"];
+    assert_eq!(
+        api["Role"]["Fn::GetAtt"][0], "ApiRole",
+        "the API has its own role"
+    );
+    let auth = &t["Resources"]["ManagementApi"]["Properties"]["Auth"];
+    assert_eq!(
+        auth["DefaultAuthorizer"], "AWS_IAM",
+        "every route needs SigV4"
+    );
+    assert_eq!(auth["EnableIamAuthorizer"], "true");
+    let statements = role_statements(&t, "ApiRole");
+    let granted: BTreeSet<String> = statements.iter().flat_map(actions).collect();
+    assert!(
+        !granted.contains("dynamodb:UpdateTable"),
+        "the API writes tags, never capacity"
+    );
+    let writes: Vec<&Value> = statements
+        .iter()
+        .filter(|s| actions(s).iter().any(|a| a.ends_with("TagResource")))
+        .collect();
+    assert_eq!(
+        writes.len(),
+        2,
+        "both branches of RestrictUpdatesToTaggedTables"
+    );
+    for s in &writes {
+        assert_eq!(
+            actions(s),
+            ["dynamodb:TagResource", "dynamodb:UntagResource"],
+            "{s}"
+        );
+        // Keys under "<TagKey>:" only: the opt-in key "<TagKey>" itself matches no pattern.
+        assert_eq!(
+            s["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"],
+            serde_json::json!(["${TagKey}:*"]),
+            "{s}"
+        );
+        assert_eq!(s["Condition"]["Null"]["aws:TagKeys"], "false", "{s}");
+    }
+    assert!(
+        writes.iter().any(
+            |s| s["Condition"]["StringEquals"]["aws:ResourceTag/${TagKey}"]
+                == serde_json::json!(["on", "dry-run"])
+        ),
+        "by default only on tables tagged on or dry-run: {writes:?}"
+    );
 }

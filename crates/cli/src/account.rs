@@ -1,4 +1,4 @@
-//! The connection to an account that the operator commands (`status`, `plan`, `backtest`)
+//! The connection to an account that the operator commands (`status`, `plan`, `backtest`, `boost`)
 //! share: their AWS options, the standard AWS configuration plus the deployment's `AUTOSCALER_*`
 //! settings, a check for a region and credentials before the first call, `DescribeTable` and the
 //! tags of one table, and the messages for what the user can fix: no credentials, refused
@@ -96,7 +96,8 @@ pub fn aws_error(err: &(dyn std::error::Error + 'static)) -> Error {
     } else if text.contains("AccessDenied") {
         " (the credentials lack a permission: status, plan and backtest need \
          tag:GetResources, dynamodb:ListTables, dynamodb:ListTagsOfResource, \
-         dynamodb:DescribeTable, dynamodb:DescribeLimits and cloudwatch:GetMetricData)"
+         dynamodb:DescribeTable, dynamodb:DescribeLimits and cloudwatch:GetMetricData; boost \
+         also dynamodb:TagResource and dynamodb:UntagResource)"
             .to_owned()
     } else {
         String::new()

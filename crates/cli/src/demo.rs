@@ -3,8 +3,12 @@
 //! Creates a hot table (with a hot GSI), an idle table and an untagged table, writes 30 minutes
 //! of per-minute CloudWatch datapoints, runs the scale-up pipeline and then the scale-down
 //! pipeline (the exact code of the two Lambda functions), and prints the capacities before and
-//! after with the reason of every decision. It refuses to run unless `AWS_ENDPOINT_URL` points
-//! at this machine: it creates tables.
+//! after with the reason of every decision. Then it announces an event on the idle table through
+//! the management API (its handler, called in process with the request API Gateway would pass
+//! on: a signed caller in the request context) and runs scale-up just before and at the boost's
+//! lead time (`from` minus 5 minutes), then after `until`, to show the floor honoured and its tag
+//! removed. It refuses to run unless `AWS_ENDPOINT_URL` points at this machine: it creates
+//! tables.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -123,6 +127,92 @@ pub async fn demo() -> Result<(), Error> {
             s.failed.len()
         );
     }
+    boost_through_the_api(&clients, &config, now).await
+}
+
+/// The write decision about the table `name` itself in `summary`, as `from -> to (reason)`.
+fn write_decision(summary: &RunSummary, name: &str) -> String {
+    summary
+        .table(name)
+        .and_then(|t| {
+            t.decisions
+                .iter()
+                .find(|d| d.index.is_none() && d.decision.dimension == Dimension::Write)
+        })
+        .map_or_else(
+            || "no decision".to_owned(),
+            |d| {
+                format!(
+                    "{} -> {} ({})",
+                    d.decision.from,
+                    d.decision.to,
+                    d.decision.reason.as_str()
+                )
+            },
+        )
+}
+
+/// Announces an event on `demo-idle` through the management API, then shows scale-up honouring
+/// it from `from` minus 5 minutes (not before), and the expired tag removed after `until`.
+async fn boost_through_the_api(
+    clients: &Clients,
+    config: &RunConfig,
+    now: scaling_policy::Timestamp,
+) -> Result<(), Error> {
+    let api = api::Api {
+        clients: clients.clone(),
+        config: config.clone(),
+    };
+    let from = now.floor_minute().plus_secs(20 * 60);
+    let until = from.plus_secs(2 * 3600);
+    let body = serde_json::json!({
+        "write": 20,
+        "from": from.to_string(),
+        "until": until.to_string(),
+        "note": "product launch",
+    })
+    .to_string();
+    let path = "/tables/demo-idle/boosts";
+    let request = emulator_fixtures::api_event::request("POST", path, Some(&body), true)?;
+    let response = api::handle(&api, request).await;
+    let answer: serde_json::Value = serde_json::from_slice(response.body().as_ref())?;
+    println!(
+        "\nboost through the management API (signed by {}):",
+        emulator_fixtures::api_event::CALLER_ARN
+    );
+    println!("  POST {path} {body}");
+    println!("  -> {} {answer}", response.status().as_u16());
+    if !response.status().is_success() {
+        return Err(format!("the API refused the boost: {answer}").into());
+    }
+    let active_from = from.plus_secs(-scaling_policy::boost::LEAD_SECS);
+    for (label, at) in [
+        ("a minute before from - 5 min", active_from.plus_secs(-60)),
+        ("at from - 5 min", active_from),
+    ] {
+        let s = run(clients, config, Direction::Up, at)
+            .await
+            .map_err(|e| autoscaler_aws::error::chain(&e))?;
+        println!(
+            "scale-up {at} ({label}): demo-idle write {}",
+            write_decision(&s, "demo-idle")
+        );
+    }
+    let after = until.plus_secs(60);
+    run(clients, config, Direction::Up, after)
+        .await
+        .map_err(|e| autoscaler_aws::error::chain(&e))?;
+    let left = autoscaler_aws::manage::boosts(clients, config, "demo-idle")
+        .await
+        .map_err(|e| autoscaler_aws::error::chain(&e))?;
+    println!(
+        "scale-up {after} (after until): the expired boost's tag {}",
+        if left.is_empty() {
+            "was removed"
+        } else {
+            "is still there"
+        }
+    );
     Ok(())
 }
 

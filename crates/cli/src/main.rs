@@ -2,7 +2,8 @@
 //!
 //! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
 //! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
-//! `plan`, `backtest`, and `demo` (emulator only). Shared pieces: [`common`] (model and trace
+//! `plan`, `backtest`, `boost` (the one that changes something: a boost tag), and `demo`
+//! (emulator only). Shared pieces: [`common`] (model and trace
 //! options, trace loading, the error type), [`account`] (AWS options, configuration and the
 //! errors it can meet), [`output`] (tables, cells, JSON, plots), and the stages of a table's
 //! history that `backtest` chains: [`history`] (fetch from CloudWatch), [`demand`] (the demand
@@ -14,6 +15,7 @@
 mod account;
 mod backtest;
 mod bench;
+mod boost;
 mod common;
 mod demand;
 mod demo;
@@ -53,6 +55,9 @@ enum Command {
     /// Replay a table's CloudWatch history through the simulator: ours, AWS target tracking and
     /// on-demand against what it actually cost and throttled.
     Backtest(backtest::Args),
+    /// Announce an event on a table (a timed capacity floor, kept as a tag), list or remove
+    /// boosts: what the management API's /tables/{name}/boosts does.
+    Boost(boost::Args),
 }
 
 /// Runs an async subcommand on a small runtime (the simulator commands need none).
@@ -74,6 +79,7 @@ fn main() -> ExitCode {
         Command::Status(args) => block_on(status::run(args)),
         Command::Plan(args) => block_on(plan::run(args)),
         Command::Backtest(args) => block_on(backtest::run(args)),
+        Command::Boost(args) => block_on(boost::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

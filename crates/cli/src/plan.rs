@@ -28,7 +28,8 @@
 //!   `decrease`), `reason` (as in the functions' logs), `would_apply`, and `numbers`: the
 //!   numbers behind the decision exactly as the functions log them (`window_minutes`,
 //!   `known_minutes`, `peak_demand`, `peak_consumed`, `throttle_events`, `utilisation`,
-//!   `target`, `trigger`, `min`, `max`, `wanted`, and for scale-down `next_decrease_at`);
+//!   `target`, `trigger`, `min`, `max`, `wanted`, `boost` when an active boost asks for a
+//!   floor (`BOOST` in the table), and for scale-down `next_decrease_at`);
 //! - `skipped`: `{direction, table, reason}`; `failed`: `{direction, table, error}`.
 
 use std::fmt::Write as _;
@@ -247,6 +248,7 @@ fn render(p: &Plan) -> String {
             "THROTTLED",
             "KNOWN MIN",
             "WANTED",
+            "BOOST",
         ];
         let rows: Vec<Vec<String>> = p
             .decisions
@@ -268,10 +270,11 @@ fn render(p: &Plan) -> String {
                     format!("{:.0}", n.throttle_events),
                     format!("{}/{}", n.known_minutes, n.window_minutes),
                     n.wanted.map_or_else(|| "-".to_owned(), |w| w.to_string()),
+                    n.boost.map_or_else(|| "-".to_owned(), |b| b.to_string()),
                 ]
             })
             .collect();
-        out += &output::columns(&header, &rows, &[9, 10, 11, 12, 13]);
+        out += &output::columns(&header, &rows, &[9, 10, 11, 12, 13, 14]);
     }
     out.push('\n');
     for r in &p.runs {

@@ -30,18 +30,23 @@
 //!   - `known_minutes` (of the 15 with a consumed datapoint), `consumed_peak` and
 //!     `consumed_avg` (units/s, `null` without data), `utilisation_peak` and
 //!     `utilisation_avg` (those divided by `provisioned`, fractions), `throttle_events` (sum
-//!     over the 15 minutes);
+//!     over the 15 minutes), `boost` (the floor the active boosts ask for now, within min and
+//!     max, `null` without one);
 //!   - `scale_up` and `scale_down`: what the function would decide now: `action` (`keep`,
 //!     `increase`, `decrease`), `to` (capacity after it), `reason` (as in the functions' logs),
 //!     `peak_demand` (units/s, consumed plus throttled, in the decision's window or `null`),
 //!     `window_minutes` and `known_minutes` of the decision's own window;
+//! - `boosts`: the boosts of opted-in tables that have not expired: `table`, `id`, `index`
+//!   (`null` for the table), `read`, `write` (units or `null`), `from`, `until`, `active_from`
+//!   (RFC 3339; in force from five minutes before `from`), `active` (in force now), `note`;
 //! - `skipped`: `{table, reason}` for tables carrying the tag key but not managed (tag value not
 //!   `on`/`dry-run`, on-demand, not `ACTIVE`);
 //! - `failed`: `{table, error}` for tables the functions would fail on.
 
 use std::fmt::Write as _;
 
-use autoscaler_aws::aws::{self, Measured, SeriesKey};
+use autoscaler_aws::aws::{Measured, SeriesKey};
+use autoscaler_aws::outlook;
 use autoscaler_aws::run::{self, Direction, Discovery, Outcome, Prepared, TableOrIndexDecision};
 use scaling_policy::{Action, Decision, Dimension, Mode, Reason, Timestamp, Usage};
 use serde::Serialize;
@@ -75,8 +80,27 @@ struct Report {
     dry_run: bool,
     window_minutes: u32,
     targets: Vec<TargetRow>,
+    boosts: Vec<BoostRow>,
+    /// The boosts as `boost` prints them, for the text report.
+    #[serde(skip)]
+    boost_lines: Vec<(String, String)>,
     skipped: Vec<run::Skipped>,
     failed: Vec<FailedRow>,
+}
+
+/// A boost of an opted-in table that has not expired.
+#[derive(Debug, Serialize)]
+struct BoostRow {
+    table: String,
+    id: String,
+    index: Option<String>,
+    read: Option<u64>,
+    write: Option<u64>,
+    from: String,
+    until: String,
+    active_from: String,
+    active: bool,
+    note: String,
 }
 
 /// A table the functions would fail on.
@@ -112,6 +136,8 @@ struct DimensionRow {
     utilisation_peak: Option<f64>,
     utilisation_avg: Option<f64>,
     throttle_events: f64,
+    /// The floor active boosts ask for now (within min and max), if any.
+    boost: Option<u64>,
     scale_up: Verdict,
     scale_down: Verdict,
 }
@@ -176,10 +202,7 @@ fn find<'a>(
     index: Option<&str>,
     dimension: Dimension,
 ) -> Result<&'a Decision, Error> {
-    decisions
-        .iter()
-        .find(|d| d.index.as_deref() == index && d.decision.dimension == dimension)
-        .map(|d| &d.decision)
+    outlook::decision(decisions, index, dimension)
         .ok_or_else(|| format!("no {dimension} decision for {index:?}").into())
 }
 
@@ -214,6 +237,7 @@ fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>
                 utilisation_peak: c.peak.map(|v| v / p),
                 utilisation_avg: c.avg.map(|v| v / p),
                 throttle_events: c.throttle_events,
+                boost: find(&up, index, dimension)?.numbers.boost,
                 scale_up: find(&up, index, dimension)?.into(),
                 scale_down: find(&down, index, dimension)?.into(),
             })
@@ -261,24 +285,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     }
     prepared.sort_by(|a, b| a.description.name.cmp(&b.description.name));
 
-    let window = prepared
-        .iter()
-        .flat_map(|p| &p.settings)
-        .map(|s| s.up_window_minutes.max(s.down_window_minutes))
-        .fold(WINDOW_MINUTES, u32::max);
-    let end = now.floor_minute();
-    let keys = run::series_keys(&prepared);
-    let usage = if keys.is_empty() {
-        Measured::new()
-    } else {
-        aws::fetch_usage(
-            &aws.clients,
-            &keys,
-            end.plus_secs(-60 * i64::from(window)),
-            end,
-        )
-        .await
-    };
+    let usage = outlook::measure(&aws.clients, &prepared, WINDOW_MINUTES, now).await;
 
     let mut report = Report {
         at: now.to_string(),
@@ -287,6 +294,29 @@ pub async fn run(args: Args) -> Result<(), Error> {
         dry_run: aws.config.dry_run,
         window_minutes: WINDOW_MINUTES,
         targets: Vec::new(),
+        boosts: prepared
+            .iter()
+            .flat_map(|p| p.boosts.iter().map(move |b| (p, b)))
+            .filter(|(_, b)| !b.is_expired(now))
+            .map(|(p, b)| BoostRow {
+                table: p.description.name.clone(),
+                id: b.id.clone(),
+                index: b.index.clone(),
+                read: b.read,
+                write: b.write,
+                from: b.from.to_string(),
+                until: b.until.to_string(),
+                active_from: b.active_from().to_string(),
+                active: b.is_active(now),
+                note: b.note.clone(),
+            })
+            .collect(),
+        boost_lines: prepared
+            .iter()
+            .flat_map(|p| p.boosts.iter().map(move |b| (p, b)))
+            .filter(|(_, b)| !b.is_expired(now))
+            .map(|(p, b)| (p.description.name.clone(), crate::boost::describe(b, now)))
+            .collect(),
         skipped: Vec::new(),
         failed: Vec::new(),
     };
@@ -377,6 +407,7 @@ fn render(r: &Report) -> String {
             "UTIL PEAK",
             "UTIL AVG",
             "THROTTLED",
+            "BOOST",
             "DECREASES",
             "NEXT DECREASE",
             "SCALE-UP",
@@ -396,6 +427,7 @@ fn render(r: &Report) -> String {
                     percent(d.utilisation_peak),
                     percent(d.utilisation_avg),
                     format!("{:.0}", d.throttle_events),
+                    d.boost.map_or_else(|| "-".to_owned(), |b| b.to_string()),
                     t.decreases_today.to_string(),
                     if t.decrease_allowed_now {
                         "now".to_owned()
@@ -407,7 +439,13 @@ fn render(r: &Report) -> String {
                 ]);
             }
         }
-        out += &output::columns(&header, &rows, &[4, 5, 6, 7, 8, 9, 10]);
+        out += &output::columns(&header, &rows, &[4, 5, 6, 7, 8, 9, 10, 11]);
+    }
+    if !r.boosts.is_empty() {
+        out.push('\n');
+        for (table, b) in &r.boost_lines {
+            let _ = writeln!(out, "boost on {table}: {b}");
+        }
     }
     if !r.skipped.is_empty() {
         out.push('\n');

@@ -2,7 +2,8 @@
 //!
 //! What the CLI's `demo` and the emulator tests put into moto server and read back: tables with
 //! GSIs and tags ([`create_table`]), per-minute CloudWatch datapoints ([`put_minutes`],
-//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]). Everything goes
+//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]); and the API
+//! Gateway events the management API's handler receives ([`api_event`]). Everything goes
 //! through the same [`Clients`] as a real run, so no test-only code path exists in the pipeline.
 //!
 //! Key decisions:
@@ -14,6 +15,8 @@
 //!   emulator (or of CloudWatch) can put it in a neighbouring minute.
 //!
 //! Never point it at a real account: it creates tables.
+
+pub mod api_event;
 
 use autoscaler_aws::Clients;
 use autoscaler_aws::aws::metric_names;

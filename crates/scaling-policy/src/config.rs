@@ -13,6 +13,7 @@
 //! | `<prefix>:up-window-minutes`             | look-back of the scale-up decision       |
 //! | `<prefix>:down-window-minutes`           | look-back of the scale-down decision     |
 //! | `<prefix>:index:<IndexName>:<setting>`   | any of the above, for one GSI only       |
+//! | `<prefix>:boost:<id>`                    | an announced event (see [`crate::boost`]) |
 //!
 //! Each tag value is parsed once, into the type of the [`Settings`] field it sets (whole units,
 //! a fraction, minutes): no value passes through a float on its way. An index inherits the
@@ -25,6 +26,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::ConfigError;
+use crate::boost::{self, Boost};
 
 /// Read or write capacity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -343,6 +345,8 @@ pub struct TableTags {
     pub table: Overrides,
     /// Overrides for single indexes, by index name.
     pub indexes: BTreeMap<String, Overrides>,
+    /// The table's boosts (expired ones included: the caller decides what to do with them).
+    pub boosts: Vec<Boost>,
 }
 
 impl TableTags {
@@ -359,14 +363,15 @@ impl TableTags {
             mode: None,
             table: Overrides::default(),
             indexes: BTreeMap::new(),
+            boosts: Vec::new(),
         };
         for (key, value) in tags {
             if key == prefix {
-                parsed.mode = match value.trim().to_ascii_lowercase().as_str() {
-                    "on" => Some(Mode::On),
-                    "dry-run" => Some(Mode::DryRun),
-                    _ => None,
-                };
+                parsed.mode = parse_mode(value);
+                continue;
+            }
+            if let Some(id) = boost::id_of_key(prefix, key) {
+                parsed.boosts.push(Boost::parse(key, id, value)?);
                 continue;
             }
             let Some(rest) = key.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')) else {
@@ -402,11 +407,34 @@ impl TableTags {
         Ok(parsed)
     }
 
-    /// Index names that carry overrides but are not among `existing`: an error for the first.
+    /// The opt-in mode the tags give, read from the opt-in tag alone: what a table whose other
+    /// tags do not parse asked for.
+    pub fn mode_of<'a, I>(prefix: &str, tags: I) -> Option<Mode>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        tags.into_iter()
+            .filter(|(k, _)| *k == prefix)
+            .last()
+            .and_then(|(_, v)| parse_mode(v))
+    }
+
+    /// Index names that carry overrides or boosts but are not among `existing`: an error for
+    /// the first.
     pub fn check_indexes<'a, I>(&self, existing: I) -> Result<(), ConfigError>
     where
         I: IntoIterator<Item = &'a str> + Clone,
     {
+        for b in &self.boosts {
+            if let Some(index) = &b.index
+                && !existing.clone().into_iter().any(|e| e == index)
+            {
+                return Err(ConfigError::UnknownIndex {
+                    index: index.clone(),
+                    origin: format!("boost {}", b.id),
+                });
+            }
+        }
         for (name, overrides) in &self.indexes {
             if !existing.clone().into_iter().any(|e| e == name) {
                 let key = overrides
@@ -443,6 +471,15 @@ impl TableTags {
     }
 }
 
+/// The opt-in tag's value: `on` or `dry-run` (any case), else not managed.
+fn parse_mode(value: &str) -> Option<Mode> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" => Some(Mode::On),
+        "dry-run" => Some(Mode::DryRun),
+        _ => None,
+    }
+}
+
 /// A capacity tag: a whole number of units, at least 1.
 fn parse_units(text: &str) -> Result<u64, &'static str> {
     match text.parse() {
@@ -476,99 +513,137 @@ fn parse_minutes(text: &str) -> Result<u32, &'static str> {
 
 /// Checks a complete set of settings. `origin` tells where each setting came from, for errors.
 pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Settings, ConfigError> {
-    let contradiction = |problem: String| Err(ConfigError::Contradiction { problem });
+    let contradiction = |problem: String, settings: &[Setting]| {
+        let keys = settings
+            .iter()
+            .filter_map(|s| match origin(*s) {
+                Origin::Tag { key, .. } => Some(key),
+                Origin::Default => None,
+            })
+            .collect();
+        Err(ConfigError::Contradiction { problem, keys })
+    };
     for (dim, min_s, max_s) in [
         (Dimension::Read, Setting::ReadMin, Setting::ReadMax),
         (Dimension::Write, Setting::WriteMin, Setting::WriteMax),
     ] {
         let b = s.bounds(dim);
         if b.min < 1 {
-            return contradiction(format!(
-                "{dim} min {} from {} is below 1",
-                b.min,
-                origin(min_s)
-            ));
+            return contradiction(
+                format!("{dim} min {} from {} is below 1", b.min, origin(min_s)),
+                &[min_s],
+            );
         }
         if b.min > b.max {
-            return contradiction(format!(
-                "{dim} min {} (from {}) is greater than {dim} max {} (from {})",
-                b.min,
-                origin(min_s),
-                b.max,
-                origin(max_s)
-            ));
+            return contradiction(
+                format!(
+                    "{dim} min {} (from {}) is greater than {dim} max {} (from {})",
+                    b.min,
+                    origin(min_s),
+                    b.max,
+                    origin(max_s)
+                ),
+                &[min_s, max_s],
+            );
         }
     }
     if !(0.2..=0.9).contains(&s.target) {
-        return contradiction(format!(
-            "target utilisation {}% (from {}) is outside 20-90%",
-            as_percent(s.target),
-            origin(Setting::Target)
-        ));
+        return contradiction(
+            format!(
+                "target utilisation {}% (from {}) is outside 20-90%",
+                as_percent(s.target),
+                origin(Setting::Target)
+            ),
+            &[Setting::Target],
+        );
     }
     if !(s.scale_up_trigger > s.target && s.scale_up_trigger <= 1.0) {
-        return contradiction(format!(
-            "scale-up trigger {}% (from {}) must be above the target {}% (from {}) and at most 100%",
-            as_percent(s.scale_up_trigger),
-            origin(Setting::ScaleUpTrigger),
-            as_percent(s.target),
-            origin(Setting::Target)
-        ));
+        return contradiction(
+            format!(
+                "scale-up trigger {}% (from {}) must be above the target {}% (from {}) and at most 100%",
+                as_percent(s.scale_up_trigger),
+                origin(Setting::ScaleUpTrigger),
+                as_percent(s.target),
+                origin(Setting::Target)
+            ),
+            &[Setting::ScaleUpTrigger, Setting::Target],
+        );
     }
     for (minutes, setting) in [
         (s.up_window_minutes, Setting::UpWindowMinutes),
         (s.down_window_minutes, Setting::DownWindowMinutes),
     ] {
         if !(1..=MAX_WINDOW_MINUTES).contains(&minutes) {
-            return contradiction(format!(
-                "{} {minutes} (from {}) is outside 1-{MAX_WINDOW_MINUTES}",
-                setting.tag_name(),
-                origin(setting)
-            ));
+            return contradiction(
+                format!(
+                    "{} {minutes} (from {}) is outside 1-{MAX_WINDOW_MINUTES}",
+                    setting.tag_name(),
+                    origin(setting)
+                ),
+                &[setting],
+            );
         }
     }
     if s.cooldown_secs < 0 {
-        return contradiction(format!(
-            "cooldown {} s (from {}) is negative",
-            s.cooldown_secs,
-            origin(Setting::CooldownMinutes)
-        ));
+        return contradiction(
+            format!(
+                "cooldown {} s (from {}) is negative",
+                s.cooldown_secs,
+                origin(Setting::CooldownMinutes)
+            ),
+            &[Setting::CooldownMinutes],
+        );
     }
     if !(0.0..1.0).contains(&s.min_decrease_fraction) {
-        return contradiction(format!(
-            "minimum decrease {}% is outside 0-99%",
-            as_percent(s.min_decrease_fraction)
-        ));
+        return contradiction(
+            format!(
+                "minimum decrease {}% is outside 0-99%",
+                as_percent(s.min_decrease_fraction)
+            ),
+            &[],
+        );
     }
     if s.growth_horizon_minutes > 60 {
-        return contradiction(format!(
-            "growth horizon {} minutes is outside 0-60",
-            s.growth_horizon_minutes
-        ));
+        return contradiction(
+            format!(
+                "growth horizon {} minutes is outside 0-60",
+                s.growth_horizon_minutes
+            ),
+            &[],
+        );
     }
     if !(1.0..=4.0).contains(&s.growth_cap) {
-        return contradiction(format!(
-            "growth cap {} is outside 1-4 (1 switches growth off)",
-            s.growth_cap
-        ));
+        return contradiction(
+            format!(
+                "growth cap {} is outside 1-4 (1 switches growth off)",
+                s.growth_cap
+            ),
+            &[],
+        );
     }
     if s.seasonal_ahead_minutes > 360 {
-        return contradiction(format!(
-            "seasonal look-ahead {} minutes is outside 0-360",
-            s.seasonal_ahead_minutes
-        ));
+        return contradiction(
+            format!(
+                "seasonal look-ahead {} minutes is outside 0-360",
+                s.seasonal_ahead_minutes
+            ),
+            &[],
+        );
     }
     if !(0..=55).contains(&s.quota_grace_secs) {
-        return contradiction(format!(
-            "quota grace {} s is outside 0-55",
-            s.quota_grace_secs
-        ));
+        return contradiction(
+            format!("quota grace {} s is outside 0-55", s.quota_grace_secs),
+            &[],
+        );
     }
     if !(0.0..1.0).contains(&s.pacing_decrease_fraction) {
-        return contradiction(format!(
-            "pacing decrease {}% is outside 0-99%",
-            as_percent(s.pacing_decrease_fraction)
-        ));
+        return contradiction(
+            format!(
+                "pacing decrease {}% is outside 0-99%",
+                as_percent(s.pacing_decrease_fraction)
+            ),
+            &[],
+        );
     }
     Ok(s.clone())
 }
@@ -740,6 +815,47 @@ mod tests {
         let t = tags(&[("ddb-autoscaler:index:gone:read-max", "5")]).unwrap();
         assert!(t.check_indexes(["by-user"]).is_err());
         assert!(t.check_indexes(["by-user", "gone"]).is_ok());
+    }
+
+    #[test]
+    fn boost_tags_are_parsed_not_taken_for_settings() {
+        let t = tags(&[
+            ("ddb-autoscaler", "on"),
+            (
+                "ddb-autoscaler:boost:b1",
+                "write=2000 from=2026-12-01T13:45:00Z until=2026-12-01T16:00:00Z index=by-user",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(t.boosts.len(), 1);
+        assert_eq!(t.boosts[0].write, Some(2000));
+        assert!(t.check_indexes(["by-user"]).is_ok());
+        let err = t.check_indexes(["other"]).unwrap_err();
+        assert!(matches!(err, ConfigError::UnknownIndex { .. }), "{err}");
+        let err = tags(&[("ddb-autoscaler:boost:b1", "write=lots")]).unwrap_err();
+        assert!(err.to_string().contains("ddb-autoscaler:boost:b1"), "{err}");
+    }
+
+    #[test]
+    fn contradictions_list_the_tags_involved() {
+        let t = tags(&[
+            ("ddb-autoscaler:read-min", "900"),
+            ("ddb-autoscaler:read-max", "100"),
+        ])
+        .unwrap();
+        match t.resolve(&Settings::default(), None) {
+            Err(ConfigError::Contradiction { keys, .. }) => {
+                assert_eq!(keys, ["ddb-autoscaler:read-min", "ddb-autoscaler:read-max"])
+            }
+            other => panic!("{other:?}"),
+        }
+        let t = tags(&[("ddb-autoscaler:write-min", "50000")]).unwrap();
+        match t.resolve(&Settings::default(), None) {
+            Err(ConfigError::Contradiction { keys, .. }) => {
+                assert_eq!(keys, ["ddb-autoscaler:write-min"], "the default is no tag")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

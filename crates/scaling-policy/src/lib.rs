@@ -14,6 +14,8 @@
 //! - [`window`]: a look-back window summarised (peak demand, throttling by cause, growth).
 //! - [`seasonal`]: the demand that came at this time of day yesterday and a week ago.
 //! - [`quota`]: DynamoDB's decrease quota ([`DecreaseBudget`]).
+//! - [`boost`]: announced events kept as tags ([`Boost`]) and the capacity floor they ask for
+//!   at `now`, which the rules take as [`DimensionInput::boost`].
 //! - [`mod@scale_up`] (raise before throttling, never lower) and [`mod@scale_down`]
 //!   ([`scale_down()`], [`scale_down_pair`]: lower when worth a scarce decrease, never raise),
 //!   each returning a [`decision::Decision`]. Missing data keeps capacity as it is.
@@ -23,6 +25,7 @@
 //! capacity is a whole number of units ([`ceil_units`]); every decision carries a
 //! machine-readable [`Reason`] and the [`Numbers`] it was based on, so a log line explains itself.
 
+pub mod boost;
 pub mod config;
 pub mod decision;
 pub mod quota;
@@ -34,6 +37,7 @@ pub mod units;
 pub mod usage;
 pub mod window;
 
+pub use boost::Boost;
 pub use config::{Bounds, Dimension, Mode, Settings, TableTags};
 pub use decision::{Action, Decision, DimensionInput, Numbers, Reason};
 pub use quota::DecreaseBudget;
@@ -77,5 +81,32 @@ pub enum ConfigError {
     Contradiction {
         /// What contradicts what, with the origins.
         problem: String,
+        /// The tag keys of the settings involved (those that came from tags, not defaults).
+        keys: Vec<String>,
+    },
+    /// A boost that cannot be kept as asked; `field` is the one at fault (`read`, `write`,
+    /// `until`, `note`, `index`, `id`).
+    #[error("boost {field}: {problem}")]
+    Boost {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The table already has as many boosts as allowed.
+    #[error(
+        "the table already has {max} boosts that have not expired (at most {max}): delete one first"
+    )]
+    TooManyBoosts {
+        /// The limit.
+        max: usize,
+    },
+    /// The change would leave the table with more tags than DynamoDB allows.
+    #[error("the table would carry {count} tags, and DynamoDB allows at most {max} per table")]
+    TooManyTags {
+        /// The tags it would carry.
+        count: usize,
+        /// DynamoDB's limit.
+        max: usize,
     },
 }

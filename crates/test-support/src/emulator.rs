@@ -28,8 +28,9 @@ pub fn endpoint() -> &'static str {
 }
 
 /// The endpoint of a local moto server: the one named by `DDB_AUTOSCALER_TEST_ENDPOINT` (it
-/// must be on this machine), or a new one started from `<workspace>/.venv/bin/moto_server`
-/// (installed by `scripts/emulator install`) on a free port of 127.0.0.1. A watchdog shell stops
+/// must be on this machine), or a new one started from `<workspace>/.venv` (installed by
+/// `scripts/emulator install`) through `scripts/lib/moto_server.py` (moto with DynamoDB's
+/// `TagResource` overwriting, as AWS does) on a free port of 127.0.0.1. A watchdog shell stops
 /// the server when this process ends. Panics with a message saying what to do when the emulator
 /// is not installed or does not start.
 fn test_endpoint(workspace: &std::path::Path) -> String {
@@ -41,6 +42,9 @@ fn test_endpoint(workspace: &std::path::Path) -> String {
         return url;
     }
     let moto = workspace.join(".venv/bin/moto_server");
+    // moto with DynamoDB's TagResource fixed (scripts/lib/moto_server.py says how).
+    let python = workspace.join(".venv/bin/python");
+    let launcher = workspace.join("scripts/lib/moto_server.py");
     assert!(
         moto.exists(),
         "the emulator is not installed: run `scripts/emulator install` (or scripts/test) first ({} is missing)",
@@ -53,8 +57,9 @@ fn test_endpoint(workspace: &std::path::Path) -> String {
     // The watchdog outlives this process on purpose (it is never waited for): it stops and reaps
     // moto once this process is gone.
     let script = format!(
-        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m",
-        moto.display(),
+        "'{}' '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m",
+        python.display(),
+        launcher.display(),
         std::process::id()
     );
     #[allow(clippy::zombie_processes)]

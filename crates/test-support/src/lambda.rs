@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::emulator::endpoint;
+use crate::http::{Request, read_request};
 
 /// How long a test waits for the function to answer an invocation or to exit.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -190,90 +191,16 @@ impl Drop for FakeRuntimeApi {
     }
 }
 
-/// One HTTP/1.1 request.
-struct Request {
-    method: String,
-    path: String,
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads one request; `None` at the end of the connection (or on garbage).
-fn read_request(reader: &mut impl BufRead) -> Option<Request> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let mut req = Request {
-        method,
-        path,
-        headers,
-        body: Vec::new(),
-    };
-    if req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        // Not what lambda_runtime sends for a buffered response, but cheap to accept.
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).ok()?;
-            let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
-            let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
-            reader.read_exact(&mut chunk).ok()?;
-            if size == 0 {
-                break;
-            }
-            req.body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(len) = req.header("content-length") {
-        let mut body = vec![0; len.parse().ok()?];
-        reader.read_exact(&mut body).ok()?;
-        req.body = body;
-    }
-    Some(req)
-}
-
-fn reply(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    out.into_bytes()
-}
-
 const ACCEPTED: &str = r#"{"status":"OK"}"#;
 
 /// Serves one keep-alive connection until the client closes it or the test ends.
+/// A JSON answer of the fake.
+fn reply(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
+    let mut all = headers.to_vec();
+    all.push(("Content-Type", "application/json".to_owned()));
+    crate::http::reply(status, &all, body.as_bytes())
+}
+
 fn serve(stream: TcpStream, shared: &Shared) {
     let Ok(read_half) = stream.try_clone() else {
         return;

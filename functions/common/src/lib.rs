@@ -1,7 +1,8 @@
 //! # functions-common: the wiring both Lambda binaries share
 //!
-//! Each `main.rs` is one call to [`serve`] with its direction: the two functions differ in
-//! nothing else.
+//! Each scheduled function's `main.rs` is one call to [`serve`] with its direction: the two
+//! functions differ in nothing else. The management API (`functions/api`) shares the
+//! [`cold_start`].
 //!
 //! Configuration from the environment, validated at cold start: a bad value fails the init with
 //! a message naming the variable. The SDK configuration and clients are built once.
@@ -17,8 +18,10 @@ use serde_json::Value;
 /// What a function's `main` returns (`lambda_runtime`'s error).
 pub use lambda_runtime::Error;
 
-/// Runs the function until Lambda stops it.
-pub async fn serve(direction: Direction) -> Result<(), Error> {
+/// The cold start every function shares: `lambda_runtime`'s tracing subscriber, the
+/// configuration from the environment (a bad value exits with status 1, which fails the init and
+/// names the variable), and the SDK clients.
+pub async fn cold_start() -> (RunConfig, Clients) {
     lambda_runtime::tracing::init_default_subscriber();
     let config = match RunConfig::from_env() {
         Ok(config) => config,
@@ -30,7 +33,12 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
         }
     };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let clients = Clients::new(&sdk);
+    (config, Clients::new(&sdk))
+}
+
+/// Runs the function until Lambda stops it.
+pub async fn serve(direction: Direction) -> Result<(), Error> {
+    let (config, clients) = cold_start().await;
     let (clients, config) = (&clients, &config);
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
         // Boxed: the run's future is deep, and unboxed its layout exceeds the compiler's

@@ -3,7 +3,7 @@
 //! credentials and a region through its environment (nothing else from the machine's), and a
 //! tag key unique to the test, so tests share the emulator without seeing each other's tables.
 //! Metrics are seeded as CloudWatch publishes them: the newest minutes are not there yet.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses a part of the harness
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
