@@ -2,14 +2,14 @@
 //!
 //! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
 //! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
-//! `plan`, `backtest`, `advise`, and `demo` (emulator only). Shared pieces: [`common`] (model and trace
-//! options, trace loading, the error type), [`account`] (AWS options, configuration and the
-//! errors it can meet), [`output`] (tables, cells, JSON, plots), and the stages of a table's
-//! history that `backtest` and `advise` chain: [`history`] (fetch from CloudWatch), [`demand`]
-//! (the demand trace) and [`replay`] (through the simulator). The account commands read the standard AWS
-//! configuration (`--profile`/`AWS_PROFILE`, `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...)
-//! and the deployment's `AUTOSCALER_*` variables; they print a message and exit with status 1
-//! on any error.
+//! `plan`, `backtest`, `advise`, and `demo` (emulator only). Shared pieces: [`common`] (model
+//! and trace options, trace loading, the error type), [`account`] (AWS options, configuration
+//! and the errors it can meet), [`output`] (tables, cells, JSON, plots), and the stages of a
+//! table's history that `backtest` and `advise` chain: [`history`] (fetch from CloudWatch),
+//! [`demand`] (the demand trace) and [`replay`] (through the simulator). The account commands
+//! read the standard AWS configuration (`--profile`/`AWS_PROFILE`, `--region`/`AWS_REGION`,
+//! `AWS_ENDPOINT_URL`...) and the deployment's `AUTOSCALER_*` variables; they print a message
+//! and exit with status 1 on any error.
 
 mod account;
 mod advise;
@@ -29,8 +29,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// DynamoDB provisioned-capacity autoscaler: status, plan, backtest and advise on an account; simulate
-/// and benchmark policies.
+/// DynamoDB provisioned-capacity autoscaler: status, plan, backtest and advise on an account;
+/// simulate and benchmark policies.
 #[derive(Debug, Parser)]
 #[command(name = "ddb-autoscaler", version, about)]
 struct Cli {
