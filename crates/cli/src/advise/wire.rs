@@ -635,3 +635,27 @@ pub(super) fn advise(
         min_tags,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scaling_policy::TableTags;
+
+    #[test]
+    fn min_tag_keys_are_the_overrides_the_scaler_reads() {
+        let table = tag_key("ddb-autoscaler", None, Setting::ReadMin);
+        let gsi = tag_key("ddb-autoscaler", Some("by-customer"), Setting::WriteMin);
+        assert_eq!(table, "ddb-autoscaler:read-min");
+        assert_eq!(gsi, "ddb-autoscaler:index:by-customer:write-min");
+        let tags = [
+            ("ddb-autoscaler", "on"),
+            (table.as_str(), "300"),
+            (gsi.as_str(), "47"),
+        ];
+        let parsed = TableTags::parse("ddb-autoscaler", tags.iter().copied()).unwrap();
+        let defaults = Settings::default();
+        assert_eq!(parsed.resolve(&defaults, None).unwrap().read.min, 300);
+        let index = parsed.resolve(&defaults, Some("by-customer")).unwrap();
+        assert_eq!((index.read.min, index.write.min), (300, 47));
+    }
+}
