@@ -926,6 +926,28 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_price_with_its_default() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"));
+        let mut listed = Vec::new();
+        for line in readme.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let names = cells[1].split(", ").map(|n| n.trim_matches('`'));
+            let values = cells[2].split(", ").map(|v| v.parse::<f64>());
+            for (name, value) in names.zip(values) {
+                if Prices::default().entries().iter().any(|(n, _)| *n == name) {
+                    listed.push((name.to_owned(), value.unwrap()));
+                }
+            }
+        }
+        let expected: Vec<(String, f64)> = Prices::default()
+            .entries()
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+        assert_eq!(listed, expected);
+    }
+
+    #[test]
     fn lowerable_is_the_sliding_peak_over_the_target() {
         let r = [1, 1, 8, 1, 1, 1, 1];
         assert_eq!(lowerable(&r, 2, 0.8), vec![2, 2, 10, 10, 10, 2, 2]);
