@@ -46,8 +46,10 @@
 //! [`schedule`] (scale-down schedules), [`model`] (the simulator and the [`Policy`] trait),
 //! [`policies`] (ours and the baselines), [`clairvoyant`], [`reference`](mod@reference) (ideal
 //! and on-demand), [`report`] (the benchmark rows), [`frontier`] (ours against target
-//! tracking's whole sweep at equal cost, per scale-down schedule).
+//! tracking's whole sweep at equal cost, per scale-down schedule), [`advice`] (the arithmetic of
+//! `advise`: capacity mode, table class, reserved capacity, min tags).
 
+pub mod advice;
 pub mod clairvoyant;
 pub mod frontier;
 pub mod model;

@@ -185,7 +185,7 @@ pub fn evaluate(
         };
         if summary.throttled_minutes == 0
             && summary.cost_vs_clairvoyant < 1.0 - 1e-9
-            && !matches!(spec, PolicySpec::Ideal)
+            && !matches!(spec, PolicySpec::Ideal | PolicySpec::OnDemand)
         {
             notes.push(format!(
                 "{}: {} cost {:.3}x the clairvoyant without throttling (it rode the burst bucket, which the clairvoyant does not use)",

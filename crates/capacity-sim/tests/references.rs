@@ -202,3 +202,21 @@ fn the_clairvoyant_refuses_only_what_no_schedule_can_serve() {
         eval.notes
     );
 }
+
+#[test]
+fn cheap_on_demand_is_not_said_to_ride_the_burst_bucket() {
+    // An idle table: on-demand bills nothing, far below the clairvoyant's minimum of 1 unit,
+    // and it has no bucket to ride.
+    let eval = evaluate(
+        &common::flat(0, 0.0, 600),
+        &ModelParams::default(),
+        &[PolicySpec::OnDemand],
+    )
+    .unwrap();
+    assert_eq!(eval.rows[0].cost_usd, 0.0);
+    assert!(
+        eval.notes.iter().all(|n| !n.contains("on-demand")),
+        "{:?}",
+        eval.notes
+    );
+}

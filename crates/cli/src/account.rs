@@ -1,8 +1,9 @@
-//! The connection to an account that the operator commands (`status`, `plan`, `backtest`, `boost`)
-//! share: their AWS options, the standard AWS configuration plus the deployment's `AUTOSCALER_*`
-//! settings, a check for a region and credentials before the first call, `DescribeTable` and the
-//! tags of one table, and the messages for what the user can fix: no credentials, refused
-//! credentials, a missing permission, an unknown table, a table that has not opted in.
+//! The connection to an account that the operator commands (`status`, `plan`, `backtest`,
+//! `advise`, `boost`) share: their AWS options, the standard AWS configuration plus the
+//! deployment's `AUTOSCALER_*` settings, a check for a region and credentials before the first
+//! call, `DescribeTable` and the tags of one table, and the messages for what the user can fix:
+//! no credentials, refused credentials, a missing permission, an unknown table, a table that
+//! has not opted in.
 
 use crate::common::Error;
 
@@ -94,7 +95,7 @@ pub fn aws_error(err: &(dyn std::error::Error + 'static)) -> Error {
     {
         format!(" (the credentials were refused; {CREDENTIALS_HELP})")
     } else if text.contains("AccessDenied") {
-        " (the credentials lack a permission: status, plan and backtest need \
+        " (the credentials lack a permission: status, plan, backtest and advise need \
          tag:GetResources, dynamodb:ListTables, dynamodb:ListTagsOfResource, \
          dynamodb:DescribeTable, dynamodb:DescribeLimits and cloudwatch:GetMetricData; boost \
          also dynamodb:TagResource and dynamodb:UntagResource)"

@@ -8,9 +8,10 @@
 //! Average (provisioned capacity) is held over them. A minute without a consumed or a throttle
 //! datapoint is a gap: the simulator runs it with no traffic and no datapoint, as everywhere
 //! else. What the table actually had is the provisioned series with each gap holding the value
-//! before it.
+//! before it, and what it actually cost is [`Demand::actual`].
 
-use capacity_sim::Trace;
+use autoscaler_aws::table::Billing;
+use capacity_sim::{ModelParams, Trace};
 use scaling_policy::{Dimension, Timestamp};
 
 use crate::history::{History, Point, Series};
@@ -85,6 +86,88 @@ impl Demand {
     pub fn provisioned_changes(&self) -> Option<(u32, u32)> {
         self.provisioned.as_deref().map(changes)
     }
+
+    /// The same demand from its first minute with data on, `None` when no minute has any: a
+    /// table created during the period (or silent before) is judged on the minutes it has.
+    pub fn since_first_datapoint(&self) -> Option<Demand> {
+        let first = self.trace.demand.iter().position(Option::is_some)?;
+        Some(Demand {
+            dimension: self.dimension,
+            trace: Trace::per_minute(
+                self.trace.name.clone(),
+                self.trace.time_of(first),
+                self.trace.demand[first..].to_vec(),
+            ),
+            consumed: self.consumed[first..].to_vec(),
+            throttled: self.throttled[first..].to_vec(),
+            provisioned: self.provisioned.as_ref().map(|p| p[first..].to_vec()),
+        })
+    }
+
+    /// What the table (`shown` in messages) actually had and cost, billed as `billing`, with
+    /// `current` units provisioned now, at `params`' prices: the provisioned series from
+    /// CloudWatch (unit-hours = the per-minute capacities / 60); when CloudWatch has no
+    /// provisioned datapoint at all (the local emulator never has), the current capacity held
+    /// over the whole period, with a note saying so; for an on-demand table, the on-demand bill
+    /// of its consumed units, with a note.
+    pub fn actual(
+        &self,
+        billing: Billing,
+        current: u64,
+        params: &ModelParams,
+        shown: &str,
+    ) -> Actual {
+        let dimension = self.dimension;
+        if billing == Billing::OnDemand {
+            let usd = self.consumed_units() * params.on_demand_price_per_million / 1e6;
+            return Actual {
+                source: "on_demand_bill",
+                capacity: Vec::new(),
+                unit_hours: usd / params.price_per_unit_hour,
+                usd,
+                note: Some(format!(
+                    "{dimension}: {shown} is on-demand: `actual` is the on-demand bill of its consumed units"
+                )),
+            };
+        }
+        let (source, capacity, note) = match &self.provisioned {
+            Some(s) => ("cloudwatch", s.clone(), None),
+            None => {
+                let metric = autoscaler_aws::aws::metric_names(dimension).provisioned;
+                (
+                    "current_capacity",
+                    vec![current as f64; self.trace.len()],
+                    Some(format!(
+                        "{dimension}: CloudWatch has no {metric} datapoint for {shown}: `actual` assumes the current provisioned capacity ({current}) held constant over the whole period"
+                    )),
+                )
+            }
+        };
+        let unit_hours = capacity.iter().sum::<f64>() / 60.0;
+        Actual {
+            source,
+            capacity,
+            unit_hours,
+            usd: unit_hours * params.price_per_unit_hour,
+            note,
+        }
+    }
+}
+
+/// What a table (or GSI) actually had and cost over a period ([`Demand::actual`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Actual {
+    /// Where the cost comes from: `cloudwatch` (the provisioned metric), `current_capacity` (no
+    /// provisioned datapoint: the current capacity held) or `on_demand_bill`.
+    pub source: &'static str,
+    /// Capacity in force per minute (empty for an on-demand table).
+    pub capacity: Vec<f64>,
+    /// Unit-hours (for on-demand: the provisioned unit-hours costing the same).
+    pub unit_hours: f64,
+    /// Dollars.
+    pub usd: f64,
+    /// What a reader should know about where the figure came from.
+    pub note: Option<String>,
 }
 
 /// Counts increases and decreases of a capacity series.

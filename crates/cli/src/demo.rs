@@ -32,13 +32,7 @@ const TRAFFIC: &[(&str, Option<&str>, f64, f64)] = &[
 
 fn local_endpoint() -> Result<String, Error> {
     let url = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
-    let host = url
-        .strip_prefix("http://")
-        .unwrap_or_default()
-        .split([':', '/'])
-        .next()
-        .unwrap_or_default();
-    if host == "127.0.0.1" || host == "localhost" {
+    if emulator_fixtures::is_local(&url) {
         Ok(url)
     } else {
         Err(format!(

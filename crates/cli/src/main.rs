@@ -2,17 +2,18 @@
 //!
 //! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
 //! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
-//! `plan`, `backtest`, `boost` (the one that changes something: a boost tag), and `demo`
-//! (emulator only). Shared pieces: [`common`] (model and trace
-//! options, trace loading, the error type), [`account`] (AWS options, configuration and the
-//! errors it can meet), [`output`] (tables, cells, JSON, plots), and the stages of a table's
-//! history that `backtest` chains: [`history`] (fetch from CloudWatch), [`demand`] (the demand
-//! trace) and [`replay`] (through the simulator). The account commands read the standard AWS
+//! `plan`, `backtest`, `advise`, `boost` (the one that changes something: a boost tag), and
+//! `demo` (emulator only). Shared pieces: [`common`] (model and trace options, trace loading,
+//! the error type), [`account`] (AWS options, configuration and the errors it can meet),
+//! [`output`] (tables, cells, JSON, plots), and the stages of a table's history that `backtest`
+//! and `advise` chain: [`history`] (fetch from CloudWatch), [`demand`] (the demand trace) and
+//! [`replay`] (through the simulator). The account commands read the standard AWS
 //! configuration (`--profile`/`AWS_PROFILE`, `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...)
 //! and the deployment's `AUTOSCALER_*` variables; they print a message and exit with status 1
 //! on any error.
 
 mod account;
+mod advise;
 mod backtest;
 mod bench;
 mod boost;
@@ -30,8 +31,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// DynamoDB provisioned-capacity autoscaler: status, plan and backtest on an account; simulate
-/// and benchmark policies.
+/// DynamoDB provisioned-capacity autoscaler: status, plan, backtest and advise on an account;
+/// simulate and benchmark policies.
 #[derive(Debug, Parser)]
 #[command(name = "ddb-autoscaler", version, about)]
 struct Cli {
@@ -58,6 +59,9 @@ enum Command {
     /// Announce an event on a table (a timed capacity floor, kept as a tag), list or remove
     /// boosts: what the management API's /tables/{name}/boosts does.
     Boost(boost::Args),
+    /// Per table, the cheapest way to run it from its own traffic replayed through the
+    /// simulator: capacity mode and table class, scale-down times, reserved capacity.
+    Advise(advise::Args),
 }
 
 /// Runs an async subcommand on a small runtime (the simulator commands need none).
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => block_on(plan::run(args)),
         Command::Backtest(args) => block_on(backtest::run(args)),
         Command::Boost(args) => block_on(boost::run(args)),
+        Command::Advise(args) => block_on(advise::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -131,6 +131,10 @@ pub const OURS: RGBColor = RGBColor(31, 119, 180);
 pub const TRACKING: RGBColor = RGBColor(230, 110, 20);
 /// What actually happened on a real table (dark green).
 pub const ACTUAL: RGBColor = RGBColor(30, 120, 50);
+/// A one-year reserved level (purple).
+pub const RESERVED_1Y: RGBColor = RGBColor(148, 103, 189);
+/// A three-year reserved level (red).
+pub const RESERVED_3Y: RGBColor = RGBColor(200, 40, 40);
 
 /// Per-bucket maxima of `values` (`bucket` minutes each), as `(day, value)` points.
 fn downsample(values: impl Iterator<Item = f64>, bucket: usize) -> Vec<(f64, f64)> {

@@ -85,11 +85,7 @@ pub fn replay(r: &Replay<'_>) -> Result<Replayed, capacity_sim::Error> {
         .iter()
         .map(|n| format!("{}: {n}", r.dimension))
         .collect();
-    let ours = simulate(
-        trace,
-        params,
-        &mut Ours::new(settings_for(r.settings, r.dimension)),
-    );
+    let ours = ours(trace, r.dimension, params, r.settings);
     let demanded = trace.total_units();
     let mut rows = vec![Row {
         policy: "ours".into(),
@@ -125,6 +121,16 @@ pub fn replay(r: &Replay<'_>) -> Result<Replayed, capacity_sim::Error> {
         ours,
         notes,
     })
+}
+
+/// Ours alone on `trace` (the `dimension` it stands for) with `settings`, as [`replay`] runs it:
+/// for another scale-down schedule, say.
+pub fn ours(trace: &Trace, dimension: Dimension, params: &ModelParams, settings: &Settings) -> Run {
+    simulate(
+        trace,
+        params,
+        &mut Ours::new(settings_for(settings, dimension)),
+    )
 }
 
 /// `part` in percent of `whole`; 0 when `whole` is 0.

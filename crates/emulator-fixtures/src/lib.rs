@@ -2,8 +2,9 @@
 //!
 //! What the CLI's `demo` and the emulator tests put into moto server and read back: tables with
 //! GSIs and tags ([`create_table`]), per-minute CloudWatch datapoints ([`put_minutes`],
-//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]); and the API
-//! Gateway events the management API's handler receives ([`api_event`]). Everything goes
+//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]); the API
+//! Gateway events the management API's handler receives ([`api_event`]); and [`is_local`]
+//! tells whether an endpoint is on this machine. Everything goes
 //! through the same [`Clients`] as a real run, so no test-only code path exists in the pipeline.
 //!
 //! Key decisions:
@@ -26,6 +27,18 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ProvisionedThroughput, ScalarAttributeType, Tag,
 };
 use scaling_policy::{Dimension, Timestamp};
+
+/// Whether `url` (an `AWS_ENDPOINT_URL`) is a server on this machine (`http://127.0.0.1...` or
+/// `http://localhost...`): what anything that creates tables checks before it starts.
+pub fn is_local(url: &str) -> bool {
+    let host = url
+        .strip_prefix("http://")
+        .unwrap_or_default()
+        .split([':', '/'])
+        .next()
+        .unwrap_or_default();
+    host == "127.0.0.1" || host == "localhost"
+}
 
 /// A boxed SDK error (their types are large and generic).
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -261,4 +274,18 @@ pub async fn capacities(
         .into_iter()
         .map(|t| (t.index, t.read.provisioned, t.write.provisioned))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_is_local() {
+        assert!(is_local("http://127.0.0.1:4566"));
+        assert!(is_local("http://localhost:4566/"));
+        assert!(!is_local("https://dynamodb.us-east-1.amazonaws.com"));
+        assert!(!is_local("http://127.0.0.1.example.com:80"));
+        assert!(!is_local(""));
+    }
 }

@@ -185,8 +185,8 @@ struct Compared {
     drawn: Drawn,
 }
 
-/// The `actual` row: what the table cost and throttled, and the capacity series behind it
-/// (empty for an on-demand table); and where its cost came from.
+/// The `actual` row: what the table cost and throttled ([`Demand::actual`]), and the capacity
+/// series behind it (empty for an on-demand table); and where its cost came from.
 fn actual(
     setup: &Setup<'_>,
     demand: &Demand,
@@ -194,13 +194,19 @@ fn actual(
     current: u64,
     notes: &mut Vec<String>,
 ) -> (&'static str, Vec<f64>, Row) {
-    let (dimension, name) = (demand.dimension, setup.shown);
     let demanded = demand.trace.total_units();
     let observed_throttles = demand.observed_throttles();
-    let row = |cost_unit_hours: f64, cost_usd: f64, counts: Option<(u32, u32)>| Row {
+    let found = demand.actual(setup.billing, current, params, setup.shown);
+    notes.extend(found.note);
+    let counts = if setup.billing == Billing::OnDemand {
+        None
+    } else {
+        demand.provisioned_changes()
+    };
+    let row = Row {
         policy: "actual".into(),
-        cost_unit_hours,
-        cost_usd,
+        cost_unit_hours: found.unit_hours,
+        cost_usd: found.usd,
         cost_vs_actual: None,
         throttled_units: observed_throttles,
         throttled_pct: percent_of(observed_throttles, demanded),
@@ -208,34 +214,7 @@ fn actual(
         increases: counts.map(|c| c.0),
         decreases: counts.map(|c| c.1),
     };
-    if setup.billing == Billing::OnDemand {
-        let usd = demand.consumed_units() * params.on_demand_price_per_million / 1e6;
-        notes.push(format!(
-            "{dimension}: {name} is on-demand: `actual` is the on-demand bill of its consumed units"
-        ));
-        return (
-            "on_demand_bill",
-            Vec::new(),
-            row(usd / params.price_per_unit_hour, usd, None),
-        );
-    }
-    let (source, series) = match &demand.provisioned {
-        Some(s) => ("cloudwatch", s.clone()),
-        None => {
-            let metric = autoscaler_aws::aws::metric_names(dimension).provisioned;
-            notes.push(format!(
-                "{dimension}: CloudWatch has no {metric} datapoint for {name}: `actual` assumes the current provisioned capacity ({current}) held constant over the whole period"
-            ));
-            ("current_capacity", vec![current as f64; demand.trace.len()])
-        }
-    };
-    let unit_hours = series.iter().sum::<f64>() / 60.0;
-    let actual = row(
-        unit_hours,
-        unit_hours * params.price_per_unit_hour,
-        demand.provisioned_changes(),
-    );
-    (source, series, actual)
+    (found.source, found.capacity, row)
 }
 
 /// Compares the policies on one dimension whose table had `current` units provisioned now;
