@@ -19,7 +19,8 @@
 //! CloudWatch bill is not in it.
 //!
 //! **Schedules** ([`FrontierSchedule`]): fixed times, or times chosen per trace: the best `k`
-//! a day by perfect foresight ([`crate::schedule::choose_daily_runs`]) on the trace's first
+//! a day by perfect foresight ([`crate::schedule::choose_daily_runs`], on what ours can lower
+//! capacity to at a run, [`crate::advice::lowerable`]) on the trace's first
 //! [`CHOOSING_DAYS`] days (the first half, in whole days, of a trace shorter than twice that),
 //! and then every policy, TT's whole sweep included, is scored on the rest only, so that the
 //! choice never sees the minutes it is scored on. Policies always run over the whole trace (so
@@ -393,8 +394,14 @@ pub fn frontier_of(
                     continue;
                 }
                 let train = days * 1440;
+                // Chosen on what ours can lower to at a run (its look-back peak over its
+                // target, as `advise` chooses them), not on bare demand: a run right where a
+                // peak ends would still see the peak and lower nothing.
+                let lookback = (settings.down_window_minutes + params.publish_delay) as usize;
+                let lowerable =
+                    crate::advice::lowerable(&required[..train], lookback, settings.target);
                 let series = [Requirement {
-                    units: &required[..train],
+                    units: &lowerable,
                     first_minute,
                     weight: 1.0,
                 }];
