@@ -12,7 +12,8 @@
 //! | `<prefix>:cooldown-minutes`              | no decrease this long after an increase  |
 //! | `<prefix>:up-window-minutes`             | look-back of the scale-up decision       |
 //! | `<prefix>:down-window-minutes`           | look-back of the scale-down decision     |
-//! | `<prefix>:index:<IndexName>:<setting>`   | any of the above, for one GSI only       |
+//! | `<prefix>:max-increases-per-hour`        | runaway guard: increases of the table in an hour before it is held (table only) |
+//! | `<prefix>:index:<IndexName>:<setting>`   | any of the above but the last, for one GSI only |
 //!
 //! Each tag value is parsed once, into the type of the [`Settings`] field it sets (whole units,
 //! a fraction, minutes): no value passes through a float on its way. An index inherits the
@@ -100,6 +101,9 @@ pub struct Settings {
     /// A decrease less than an hour after the previous one spends one of the day's four
     /// spacing-free decreases: it must save at least this fraction (0: no pacing).
     pub pacing_decrease_fraction: f64,
+    /// The runaway guard ([`crate::runaway`]): at most this many increases of one table (its
+    /// `UpdateTable` calls that raise anything) in an hour; past it the table is held.
+    pub max_increases_per_hour: u32,
 }
 
 impl Settings {
@@ -138,12 +142,16 @@ impl Default for Settings {
             seasonal_ahead_minutes: 60,
             quota_grace_secs: 45,
             pacing_decrease_fraction: 0.5,
+            max_increases_per_hour: crate::runaway::DEFAULT_MAX_INCREASES_PER_HOUR,
         }
     }
 }
 
 /// Longest look-back window accepted (one day).
 pub const MAX_WINDOW_MINUTES: u32 = 1_440;
+
+/// Highest runaway-guard setting accepted (more than one increase a minute is no guard).
+pub const MAX_INCREASES_PER_HOUR: u32 = 60;
 
 /// Where a setting's value came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,11 +197,13 @@ pub enum Setting {
     UpWindowMinutes,
     /// `down-window-minutes`
     DownWindowMinutes,
+    /// `max-increases-per-hour` (the table only, not an index)
+    MaxIncreasesPerHour,
 }
 
 impl Setting {
     /// Every setting, in tag-name order of the docs.
-    pub const ALL: [Setting; 9] = [
+    pub const ALL: [Setting; 10] = [
         Setting::ReadMin,
         Setting::ReadMax,
         Setting::WriteMin,
@@ -203,6 +213,7 @@ impl Setting {
         Setting::CooldownMinutes,
         Setting::UpWindowMinutes,
         Setting::DownWindowMinutes,
+        Setting::MaxIncreasesPerHour,
     ];
 
     /// The name used in tag keys.
@@ -217,6 +228,7 @@ impl Setting {
             Setting::CooldownMinutes => "cooldown-minutes",
             Setting::UpWindowMinutes => "up-window-minutes",
             Setting::DownWindowMinutes => "down-window-minutes",
+            Setting::MaxIncreasesPerHour => "max-increases-per-hour",
         }
     }
 
@@ -242,6 +254,27 @@ impl Mode {
             Mode::On => "on",
             Mode::DryRun => "dry-run",
         }
+    }
+
+    /// The mode an opt-in tag value asks for: exactly `on` or `dry-run`, case and spaces
+    /// included, as the IAM condition of the template (`StringEquals`) compares it. Anything
+    /// else is not opted in.
+    pub fn from_tag_value(value: &str) -> Option<Self> {
+        match value {
+            "on" => Some(Mode::On),
+            "dry-run" => Some(Mode::DryRun),
+            _ => None,
+        }
+    }
+
+    /// The mode a value that is *not* exactly `on` or `dry-run` looks like it meant (`On`,
+    /// `ON`, `on `, ` Dry-Run`...): it differs only in case or surrounding spaces. Such a table
+    /// is not managed (IAM would refuse its `UpdateTable`), but it is worth saying so.
+    pub fn near_miss(value: &str) -> Option<Self> {
+        if Self::from_tag_value(value).is_some() {
+            return None;
+        }
+        Self::from_tag_value(value.trim().to_ascii_lowercase().as_str())
     }
 }
 
@@ -270,6 +303,7 @@ pub struct Overrides {
     cooldown_secs: Option<i64>,
     up_window_minutes: Option<u32>,
     down_window_minutes: Option<u32>,
+    max_increases_per_hour: Option<u32>,
     /// The tag behind each value that is set.
     origins: BTreeMap<Setting, Origin>,
 }
@@ -302,6 +336,12 @@ impl Overrides {
             Setting::DownWindowMinutes => {
                 self.down_window_minutes = Some(parse_minutes(text).map_err(bad)?);
             }
+            Setting::MaxIncreasesPerHour => {
+                self.max_increases_per_hour = Some(
+                    text.parse()
+                        .map_err(|_| bad("expected a whole number of increases"))?,
+                );
+            }
         }
         self.origins.insert(
             setting,
@@ -329,6 +369,10 @@ impl Overrides {
         put(&mut settings.cooldown_secs, self.cooldown_secs);
         put(&mut settings.up_window_minutes, self.up_window_minutes);
         put(&mut settings.down_window_minutes, self.down_window_minutes);
+        put(
+            &mut settings.max_increases_per_hour,
+            self.max_increases_per_hour,
+        );
         origins.extend(self.origins.iter().map(|(s, o)| (*s, o.clone())));
     }
 }
@@ -336,9 +380,11 @@ impl Overrides {
 /// What the tags of one table say: whether it is managed, and its overrides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableTags {
-    /// `None` when the table is not opted in (no opt-in tag, or a value other than `on` or
-    /// `dry-run`, such as `off`).
+    /// `None` when the table is not opted in (no opt-in tag, or a value other than exactly `on`
+    /// or `dry-run`, such as `off` or `On`).
     pub mode: Option<Mode>,
+    /// The opt-in tag's value as written, when the table carries the tag.
+    pub opt_in_value: Option<String>,
     /// Overrides for the table itself (and, by inheritance, its indexes).
     pub table: Overrides,
     /// Overrides for single indexes, by index name.
@@ -350,23 +396,22 @@ impl TableTags {
     ///
     /// Tags outside the prefix are ignored. A tag under the prefix that names no setting, or
     /// whose value does not parse, is an error naming the tag. The opt-in tag's own value is
-    /// not an error: anything but `on`/`dry-run` (case-insensitive) means "not managed".
+    /// not an error: anything but exactly `on`/`dry-run` ([`Mode::from_tag_value`]) means "not
+    /// managed"; [`Mode::near_miss`] tells a typo such as `On` from a deliberate `off`.
     pub fn parse<'a, I>(prefix: &str, tags: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         let mut parsed = TableTags {
             mode: None,
+            opt_in_value: None,
             table: Overrides::default(),
             indexes: BTreeMap::new(),
         };
         for (key, value) in tags {
             if key == prefix {
-                parsed.mode = match value.trim().to_ascii_lowercase().as_str() {
-                    "on" => Some(Mode::On),
-                    "dry-run" => Some(Mode::DryRun),
-                    _ => None,
-                };
+                parsed.mode = Mode::from_tag_value(value);
+                parsed.opt_in_value = Some(value.to_owned());
                 continue;
             }
             let Some(rest) = key.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')) else {
@@ -393,6 +438,15 @@ impl TableTags {
                     Setting::ALL.map(Setting::tag_name).join(", ")
                 ),
             })?;
+            if index.is_some() && setting == Setting::MaxIncreasesPerHour {
+                return Err(ConfigError::UnknownTag {
+                    key: key.to_owned(),
+                    hint: format!(
+                        "the runaway guard counts the table's increases, GSIs included: tag \
+                         {prefix}:max-increases-per-hour on the table"
+                    ),
+                });
+            }
             let overrides = match index {
                 Some(index) => parsed.indexes.entry(index.to_owned()).or_default(),
                 None => &mut parsed.table,
@@ -564,6 +618,13 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
             s.quota_grace_secs
         ));
     }
+    if !(1..=MAX_INCREASES_PER_HOUR).contains(&s.max_increases_per_hour) {
+        return contradiction(format!(
+            "max-increases-per-hour {} (from {}) is outside 1-{MAX_INCREASES_PER_HOUR}",
+            s.max_increases_per_hour,
+            origin(Setting::MaxIncreasesPerHour)
+        ));
+    }
     if !(0.0..1.0).contains(&s.pacing_decrease_fraction) {
         return contradiction(format!(
             "pacing decrease {}% is outside 0-99%",
@@ -593,11 +654,28 @@ mod tests {
             Some(Mode::On)
         );
         assert_eq!(
-            tags(&[("ddb-autoscaler", "Dry-Run")]).unwrap().mode,
+            tags(&[("ddb-autoscaler", "dry-run")]).unwrap().mode,
             Some(Mode::DryRun)
         );
         assert_eq!(tags(&[("ddb-autoscaler", "off")]).unwrap().mode, None);
         assert_eq!(tags(&[("team", "payments")]).unwrap().mode, None);
+    }
+
+    #[test]
+    fn the_opt_in_value_is_compared_as_iam_compares_it() {
+        // The template's IAM condition is a case-sensitive StringEquals "on": a table tagged
+        // "On" would be decided on and then refused UpdateTable every minute.
+        for near in ["On", "ON", "on ", " on", "Dry-Run", "DRY-RUN", "dry-run\t"] {
+            let t = tags(&[("ddb-autoscaler", near)]).unwrap();
+            assert_eq!(t.mode, None, "{near:?} is not opted in");
+            assert_eq!(t.opt_in_value.as_deref(), Some(near));
+            assert!(Mode::near_miss(near).is_some(), "{near:?} is a near miss");
+        }
+        for other in ["off", "", "yes", "onn", "dryrun"] {
+            assert_eq!(tags(&[("ddb-autoscaler", other)]).unwrap().mode, None);
+            assert_eq!(Mode::near_miss(other), None, "{other:?} is no near miss");
+        }
+        assert_eq!(Mode::near_miss("on"), None, "exactly on is no miss at all");
     }
 
     #[test]
@@ -733,6 +811,25 @@ mod tests {
         assert!(err.contains("index:<IndexName>"), "{err}");
         // A different prefix that merely starts the same is not ours.
         assert!(tags(&[("ddb-autoscaler-team", "x")]).is_ok());
+    }
+
+    #[test]
+    fn the_runaway_guard_is_set_on_the_table_only() {
+        let t = tags(&[("ddb-autoscaler:max-increases-per-hour", "12")]).unwrap();
+        let s = t.resolve(&Settings::default(), None).unwrap();
+        assert_eq!(s.max_increases_per_hour, 12);
+        let err = tags(&[("ddb-autoscaler:index:by-user:max-increases-per-hour", "12")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("on the table"), "{err}");
+        for v in ["0", "61"] {
+            let t = tags(&[("ddb-autoscaler:max-increases-per-hour", v)]).unwrap();
+            let err = t
+                .resolve(&Settings::default(), None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("1-60") && err.contains(v), "{err}");
+        }
     }
 
     #[test]
