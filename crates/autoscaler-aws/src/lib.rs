@@ -6,7 +6,7 @@
 //! fetch per-minute consumed and throttle Sums with `GetMetricData` (one query per metric over the
 //! whole look-back window, at most 500 queries a call), decide with the pure policy, and apply
 //! with one `UpdateTable` per table carrying every changed table and GSI throughput and nothing
-//! unchanged.
+//! unchanged ([`mod@run`] for the stages).
 //!
 //! Key decisions:
 //! - SDK types stop at [`aws`]: the rest of the crate works on its own types ([`table`]).
@@ -17,18 +17,26 @@
 //!   made and reported, `UpdateTable` is never called.
 //! - [`invoke`] turns a summary with failed tables into an error, so that the Lambda function's
 //!   `Errors` metric (and an alarm on it) sees it; the full summary is logged either way.
+//! - The two functions never change one table at once: a per-table lease in a table of the
+//!   stack ([`lease`]) holds the describe an update is computed from and the update together.
+//! - A run keeps to its invocation's deadline ([`deadline`]): it starts no table it may not
+//!   finish, and says which it left.
 //! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
 
+pub mod apply;
 pub mod aws;
+pub mod deadline;
 pub mod env;
 pub mod error;
+pub mod lease;
 pub mod run;
 pub mod table;
 
 pub use aws::Clients;
+pub use deadline::Deadline;
 pub use env::RunConfig;
 pub use error::{Error, ErrorKind, TableError};
-pub use run::{Direction, Outcome, RunSummary, run};
+pub use run::{Direction, Outcome, RunSummary, SkipReason, run, run_within};
 
 use scaling_policy::Timestamp;
 
@@ -74,15 +82,16 @@ impl InvokeError {
     }
 }
 
-/// One function invocation: a run at `now`, whose summary is the result, or an error when any
-/// table failed.
+/// One function invocation: a run at `now` within the invocation's `deadline`, whose summary is
+/// the result, or an error when any table failed.
 pub async fn invoke(
     clients: &Clients,
     config: &RunConfig,
     direction: Direction,
     now: Timestamp,
+    deadline: Deadline,
 ) -> Result<RunSummary, InvokeError> {
-    let summary = run(clients, config, direction, now).await?;
+    let summary = run_within(clients, config, direction, now, deadline).await?;
     if summary.failed.is_empty() {
         Ok(summary)
     } else {

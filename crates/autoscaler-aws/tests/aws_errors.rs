@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use autoscaler_aws::run::Outcome;
-use autoscaler_aws::{Clients, Direction, RunConfig, run};
+use autoscaler_aws::{Clients, Direction, RunConfig, SkipReason, run};
 use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
-use aws_sdk_cloudwatch::types::MetricDataResult;
+use aws_sdk_cloudwatch::types::{MetricDataResult, StatusCode as SeriesStatus};
 use aws_sdk_dynamodb::operation::describe_limits::DescribeLimitsOutput;
 use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
 use aws_sdk_dynamodb::operation::update_table::{
@@ -133,7 +133,9 @@ fn metrics(per_sec: f64, hot: &'static [&'static str], hot_per_sec: f64) -> Rule
                 .find(|d| d.name() == Some("TableName"))
                 .and_then(|d| d.value())
                 .unwrap_or_default();
-            let mut r = MetricDataResult::builder().id(id);
+            let mut r = MetricDataResult::builder()
+                .id(id)
+                .status_code(SeriesStatus::Complete);
             if id.starts_with('c') {
                 let rate = if hot.contains(&table) {
                     hot_per_sec
@@ -154,8 +156,30 @@ fn metrics(per_sec: f64, hot: &'static [&'static str], hot_per_sec: f64) -> Rule
     })
 }
 
+/// Application Auto Scaling manages no table.
+fn no_scalable_targets() -> Rule {
+    mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets).then_output(|| {
+        aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
+    })
+}
+
 fn clients(dynamodb: &[&Rule], cloudwatch: &[&Rule], tagging: &[&Rule]) -> Clients {
+    clients_with(dynamodb, cloudwatch, tagging, &[&no_scalable_targets()])
+}
+
+fn clients_with(
+    dynamodb: &[&Rule],
+    cloudwatch: &[&Rule],
+    tagging: &[&Rule],
+    autoscaling: &[&Rule],
+) -> Clients {
     Clients {
+        autoscaling: mock_client!(
+            aws_sdk_applicationautoscaling,
+            RuleMode::MatchAny,
+            autoscaling,
+            |c| c.retry_config(retry())
+        ),
         dynamodb: mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, dynamodb, |c| c
             .retry_config(retry())),
         cloudwatch: mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, cloudwatch, |c| c
@@ -310,10 +334,11 @@ async fn table_being_updated_is_skipped_until_the_next_run() {
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
         .await
         .unwrap();
-    let Outcome::Skipped { reason } = &s.table("busy").unwrap().outcome else {
+    let Outcome::Skipped { reason, detail } = &s.table("busy").unwrap().outcome else {
         panic!("{s:#?}");
     };
-    assert!(reason.contains("being updated"), "{reason}");
+    assert_eq!(*reason, SkipReason::InUse);
+    assert!(detail.contains("being updated"), "{detail}");
     assert!(s.failed.is_empty(), "a busy table is not an error");
 }
 
@@ -339,7 +364,13 @@ async fn table_deleted_mid_run_is_reported_and_the_run_goes_on() {
         .await
         .unwrap();
     assert!(
-        matches!(&s.table("gone").unwrap().outcome, Outcome::Skipped { reason } if reason.contains("no longer exists")),
+        matches!(
+            &s.table("gone").unwrap().outcome,
+            Outcome::Skipped {
+                reason: SkipReason::Gone,
+                ..
+            }
+        ),
         "{s:#?}"
     );
     assert_eq!(s.table("live").unwrap().outcome, Outcome::Changed);
@@ -387,14 +418,26 @@ async fn cloudwatch_throttling_is_retried() {
     // The scale-up window: the 5 complete minutes before NOW, at 9 units/s.
     let minutes: Vec<i64> = (1..=5).map(|i| NOW - 60 * i).collect();
     let answer = move || {
-        let mut r = MetricDataResult::builder().id("c0");
+        let mut r = MetricDataResult::builder()
+            .id("c0")
+            .status_code(SeriesStatus::Complete);
         for t in &minutes {
             r = r
                 .timestamps(aws_smithy_types::DateTime::from_secs(*t))
                 .values(9.5 * 60.0);
         }
+        // The write series (c1, t1) and the read throttles (t0): complete, without datapoints.
+        let empty = |id: &str| {
+            MetricDataResult::builder()
+                .id(id)
+                .status_code(SeriesStatus::Complete)
+                .build()
+        };
         GetMetricDataOutput::builder()
             .metric_data_results(r.build())
+            .metric_data_results(empty("t0"))
+            .metric_data_results(empty("c1"))
+            .metric_data_results(empty("t1"))
             .build()
     };
     // The first call is throttled, the retry succeeds.

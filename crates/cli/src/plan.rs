@@ -29,11 +29,12 @@
 //!   numbers behind the decision exactly as the functions log them (`window_minutes`,
 //!   `known_minutes`, `peak_demand`, `peak_consumed`, `throttle_events`, `utilisation`,
 //!   `target`, `trigger`, `min`, `max`, `wanted`, and for scale-down `next_decrease_at`);
-//! - `skipped`: `{direction, table, reason}`; `failed`: `{direction, table, error}`.
+//! - `skipped`: `{direction, table, reason, detail}` (`reason` is the functions' skip reason,
+//!   `detail` says more); `failed`: `{direction, table, error}`.
 
 use std::fmt::Write as _;
 
-use autoscaler_aws::run::{Direction, Outcome, RunSummary, TableReport};
+use autoscaler_aws::run::{Direction, Outcome, RunSummary, SkipReason, TableReport};
 use scaling_policy::{Action, Dimension, Mode, Numbers, Reason};
 use serde::Serialize;
 
@@ -106,7 +107,8 @@ struct PlannedDecision {
 struct Skipped {
     direction: Direction,
     table: String,
-    reason: String,
+    reason: SkipReason,
+    detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -163,6 +165,7 @@ fn add(plan: &mut Plan, summary: RunSummary, configured_dry_run: bool) {
             direction,
             table: s.table,
             reason: s.reason,
+            detail: s.detail,
         }));
     plan.failed
         .extend(summary.failed.into_iter().map(|f| Failed {
@@ -282,7 +285,11 @@ fn render(p: &Plan) -> String {
         );
     }
     for s in &p.skipped {
-        let _ = writeln!(out, "skipped ({}) {}: {}", s.direction, s.table, s.reason);
+        let _ = writeln!(
+            out,
+            "skipped ({}) {}: {} ({})",
+            s.direction, s.table, s.reason, s.detail
+        );
     }
     for f in &p.failed {
         let _ = writeln!(out, "FAILED ({}) {}: {}", f.direction, f.table, f.error);

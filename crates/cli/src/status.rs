@@ -35,8 +35,12 @@
 //!     `increase`, `decrease`), `to` (capacity after it), `reason` (as in the functions' logs),
 //!     `peak_demand` (units/s, consumed plus throttled, in the decision's window or `null`),
 //!     `window_minutes` and `known_minutes` of the decision's own window;
-//! - `skipped`: `{table, reason}` for tables carrying the tag key but not managed (tag value not
-//!   `on`/`dry-run`, on-demand, not `ACTIVE`);
+//! - `skipped`: `{table, reason, detail}` for tables carrying the tag key but not managed:
+//!   `reason` is the functions' skip reason (`not_opted_in`, `opt_in_near_miss`, `on_demand`,
+//!   `not_active`, `application_auto_scaling`, `global_table`, ...), `detail` says more (the tag
+//!   and its value, the status, the replicas). A table of which only some GSIs are skipped (a
+//!   GSI being backfilled, or one Application Auto Scaling manages) is listed with
+//!   `index` set;
 //! - `failed`: `{table, error}` for tables the functions would fail on.
 
 use std::fmt::Write as _;
@@ -75,8 +79,20 @@ struct Report {
     dry_run: bool,
     window_minutes: u32,
     targets: Vec<TargetRow>,
-    skipped: Vec<run::Skipped>,
+    skipped: Vec<SkippedRow>,
     failed: Vec<FailedRow>,
+}
+
+/// A table, or one target of a managed table, that the functions leave alone.
+#[derive(Debug, Serialize)]
+struct SkippedRow {
+    table: String,
+    /// Only for a target of a managed table: the GSI, or `null` for the table itself while its
+    /// GSIs are managed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<Option<String>>,
+    reason: run::SkipReason,
+    detail: String,
 }
 
 /// A table the functions would fail on.
@@ -189,7 +205,7 @@ fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>
     let down = run::decisions(p, usage, Direction::Down, now)?;
     let name = &p.description.name;
     let mut out = Vec::new();
-    for (target, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
+    for (target, settings) in p.managed_targets() {
         let index = target.index.as_deref();
         let dimension_row = |dimension: Dimension| -> Result<DimensionRow, Error> {
             let state = match dimension {
@@ -291,6 +307,23 @@ pub async fn run(args: Args) -> Result<(), Error> {
         failed: Vec::new(),
     };
     for p in &prepared {
+        report
+            .skipped
+            .extend(p.skipped_targets.iter().map(|s| SkippedRow {
+                table: p.description.name.clone(),
+                index: Some(s.index.clone()),
+                reason: s.reason,
+                detail: s.detail.clone(),
+            }));
+        if let Some(e) = &p.autoscaling_unknown {
+            report.failed.push(FailedRow {
+                table: p.description.name.clone(),
+                error: format!(
+                    "a change would not be made: it is unknown whether Application Auto Scaling manages it: {}",
+                    autoscaler_aws::error::chain(&**e)
+                ),
+            });
+        }
         match rows(p, &usage, now) {
             Ok(rows) => report.targets.extend(rows),
             Err(e) => report.failed.push(FailedRow {
@@ -302,9 +335,11 @@ pub async fn run(args: Args) -> Result<(), Error> {
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     for r in reports {
         match r.outcome {
-            Outcome::Skipped { reason } => report.skipped.push(run::Skipped {
+            Outcome::Skipped { reason, detail } => report.skipped.push(SkippedRow {
                 table: r.table,
+                index: None,
                 reason,
+                detail,
             }),
             Outcome::Failed { error } => report.failed.push(FailedRow {
                 table: r.table,
@@ -412,7 +447,12 @@ fn render(r: &Report) -> String {
     if !r.skipped.is_empty() {
         out.push('\n');
         for s in &r.skipped {
-            let _ = writeln!(out, "skipped {}: {}", s.table, s.reason);
+            let target = match &s.index {
+                Some(Some(index)) => format!("{} index {index}", s.table),
+                Some(None) => format!("{} (the table, not its GSIs)", s.table),
+                None => s.table.clone(),
+            };
+            let _ = writeln!(out, "skipped {target}: {} ({})", s.reason, s.detail);
         }
     }
     if !r.failed.is_empty() {

@@ -103,6 +103,18 @@ pub async fn table(
         .unwrap_or_else(|e| panic!("create table {name}: {e}"));
 }
 
+/// The lease table every test of a process shares (each test's tables are its own, so are
+/// their leases).
+pub const LEASE_TABLE: &str = "test-ddb-autoscaler-leases";
+
+/// Creates [`LEASE_TABLE`] unless it exists, and returns its name.
+pub async fn lease_table(c: &Clients) -> &'static str {
+    emulator_fixtures::create_lease_table(c, LEASE_TABLE)
+        .await
+        .unwrap_or_else(|e| panic!("create the lease table: {e}"));
+    LEASE_TABLE
+}
+
 /// The (read, write) capacity of the table (`None`) or a GSI, per `DescribeTable`.
 pub async fn capacity(c: &Clients, table: &str, index: Option<&str>) -> (u64, u64) {
     capacities(c, table)

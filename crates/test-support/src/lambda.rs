@@ -397,8 +397,9 @@ fn collect(pipe: impl Read + Send + 'static, into: &Arc<Mutex<String>>) -> JoinH
 
 impl Function {
     /// Starts `binary` (a `CARGO_BIN_EXE_*` path) as Lambda would, talking to `api` and to the
-    /// emulator, with opt-in tag key `tag_key` and the extra variables `env`. Nothing of the
-    /// test's own environment is passed on.
+    /// emulator, with opt-in tag key `tag_key`, the shared lease table
+    /// ([`crate::emulator::LEASE_TABLE`], which the test creates) and the extra variables `env`
+    /// (an empty value unsets a variable). Nothing of the test's own environment is passed on.
     pub fn start(binary: &str, api: &FakeRuntimeApi, tag_key: &str, env: &[(&str, &str)]) -> Self {
         let name = std::path::Path::new(binary)
             .file_name()
@@ -418,9 +419,15 @@ impl Function {
             .env("AWS_REGION", "us-east-1")
             // Belt and braces: nothing may go looking for instance metadata.
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AUTOSCALER_TAG_KEY", tag_key);
+            .env("AUTOSCALER_TAG_KEY", tag_key)
+            // The test creates it (`emulator::lease_table`) before starting the function.
+            .env("AUTOSCALER_LEASE_TABLE", crate::emulator::LEASE_TABLE);
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let mut child = cmd
             .stdin(Stdio::null())
