@@ -1,8 +1,8 @@
 //! The end-to-end harness of the Lambda binaries (`functions/*/tests/`).
 //!
 //! - [`FakeRuntimeApi`]: the Lambda Runtime API on 127.0.0.1 (`std::net` only, HTTP/1.1 with
-//!   keep-alive and `Content-Length` bodies, which is what `lambda_runtime`'s hyper client
-//!   speaks). `GET .../invocation/next` hands out queued events with the headers Lambda sends
+//!   keep-alive and `Content-Length` bodies ([`crate::http`]), which is what `lambda_runtime`'s
+//!   hyper client speaks). `GET .../invocation/next` hands out queued events with the headers Lambda sends
 //!   and is held open while the queue is empty; `POST .../response`, `.../error` and
 //!   `.../init/error` are recorded and answered 202.
 //! - [`Function`]: the real binary started as Lambda starts it, with a cleared environment (only
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::emulator::endpoint;
+use crate::http::{Message, read_message};
 
 /// How long a test waits for the function to answer an invocation or to exit.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -190,85 +191,8 @@ impl Drop for FakeRuntimeApi {
     }
 }
 
-/// One HTTP/1.1 request.
-struct Request {
-    method: String,
-    path: String,
-    /// Header names lower-cased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads one request; `None` at the end of the connection (or on garbage).
-fn read_request(reader: &mut impl BufRead) -> Option<Request> {
-    let mut line = String::new();
-    if reader.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let mut req = Request {
-        method,
-        path,
-        headers,
-        body: Vec::new(),
-    };
-    if req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        // Not what lambda_runtime sends for a buffered response, but cheap to accept.
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).ok()?;
-            let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
-            let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
-            reader.read_exact(&mut chunk).ok()?;
-            if size == 0 {
-                break;
-            }
-            req.body.extend_from_slice(&chunk[..size]);
-        }
-    } else if let Some(len) = req.header("content-length") {
-        let mut body = vec![0; len.parse().ok()?];
-        reader.read_exact(&mut body).ok()?;
-        req.body = body;
-    }
-    Some(req)
-}
-
 fn reply(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\n");
-    for (name, value) in headers {
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    out.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    out.into_bytes()
+    crate::http::reply(status, headers, "application/json", body.as_bytes())
 }
 
 const ACCEPTED: &str = r#"{"status":"OK"}"#;
@@ -280,7 +204,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
-    while let Some(req) = read_request(&mut reader) {
+    while let Some(req) = read_message(&mut reader, false) {
         let Some(answer) = answer(&req, shared) else {
             return;
         };
@@ -295,9 +219,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
 }
 
 /// The answer to one request; `None` to close the connection (the test is over).
-fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
+fn answer(req: &Message, shared: &Shared) -> Option<Vec<u8>> {
     const PREFIX: &str = "/2018-06-01/runtime/";
-    let route = req.path.strip_prefix(PREFIX).unwrap_or("");
+    let route = req.path().strip_prefix(PREFIX).unwrap_or("");
     let body = String::from_utf8_lossy(&req.body).into_owned();
     let record = |kind, request_id: Option<&str>| {
         lock(shared).posts.push(Post {
@@ -311,7 +235,7 @@ fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
         shared.1.notify_all();
         Some(reply("202 Accepted", &[], ACCEPTED))
     };
-    match (req.method.as_str(), route) {
+    match (req.method(), route) {
         ("GET", "invocation/next") => next_invocation(shared),
         ("POST", "init/error") => record(PostKind::InitError, None),
         ("POST", r) if r.starts_with("invocation/") => {
@@ -326,10 +250,10 @@ fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
     }
 }
 
-fn unexpected(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
+fn unexpected(req: &Message, shared: &Shared) -> Option<Vec<u8>> {
     lock(shared)
         .unexpected
-        .push(format!("{} {}", req.method, req.path));
+        .push(format!("{} {}", req.method(), req.path()));
     Some(reply(
         "404 Not Found",
         &[],

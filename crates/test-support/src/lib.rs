@@ -7,14 +7,24 @@
 //!   publishes them: the newest minutes are not there yet ([`emulator::PUBLICATION_DELAY_SECS`]).
 //! - [`lambda`]: a fake Lambda Runtime API and the real function binary started as Lambda
 //!   starts it, for `functions/*/tests`.
+//! - [`proxy`]: the fault-injecting HTTP proxy of the fault campaign (and a per-API call
+//!   counter, and a way to hold one request while another run goes on).
+//! - [`cloudwatch`]: a fast `GetMetricData` stand-in for the 2,500-table scale run.
+//! - [`mock_aws`]: a small AWS in memory behind real SDK clients (`aws-smithy-mocks`), for what
+//!   the emulator cannot do: the decrease quota, a clock the test moves, two runs interleaved at
+//!   any step.
 //!
 //! Key decision: a crate of its own that every crate lists under `[dev-dependencies]` only, so
 //! that no test code (process spawning, panics, table creation) can reach a Lambda binary. The
 //! fixtures that the CLI's demo needs as well (creating tables, writing datapoints) are in
 //! `emulator-fixtures`, re-exported here.
 
+pub mod cloudwatch;
 pub mod emulator;
+pub mod http;
 pub mod lambda;
+pub mod mock_aws;
+pub mod proxy;
 
 pub use emulator_fixtures::{
     SeedMinute, TableSpec, capacities, create_table, put_minutes, put_values,
