@@ -244,7 +244,12 @@ pub async fn release(clients: &Clients, lease: &Lease, state: &LeaseState) -> Re
     }
 }
 
-/// `written`: a map from target (`""` for the table, else the index) to `[read, write]`.
+/// The key of the table itself in `written` (an index name cannot contain `#`; DynamoDB does
+/// not take an empty one).
+const TABLE_KEY: &str = "#table";
+
+/// `written`: a map from target ([`TABLE_KEY`] for the table, else the index) to
+/// `[read, write]`.
 fn written_value(capacities: &[CapacityChange]) -> AttributeValue {
     AttributeValue::M(
         capacities
@@ -252,7 +257,7 @@ fn written_value(capacities: &[CapacityChange]) -> AttributeValue {
             .map(|c| {
                 let units = |u: u64| AttributeValue::N(u.to_string());
                 (
-                    c.index.clone().unwrap_or_default(),
+                    c.index.clone().unwrap_or_else(|| TABLE_KEY.to_owned()),
                     AttributeValue::L(vec![units(c.read), units(c.write)]),
                 )
             })
@@ -293,7 +298,7 @@ fn parse_state(item: &HashMap<String, AttributeValue>) -> Result<LeaseState, Str
                     num(v, attr::WRITTEN).and_then(|n| u64::try_from(n).map_err(|e| e.to_string()))
                 };
                 capacities.push(CapacityChange {
-                    index: (!target.is_empty()).then(|| target.clone()),
+                    index: (target != TABLE_KEY).then(|| target.clone()),
                     read: unit(&units[0])?,
                     write: unit(&units[1])?,
                 });

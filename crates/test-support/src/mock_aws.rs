@@ -166,6 +166,23 @@ pub struct State {
     pub calls: Vec<Call>,
     /// Every `UpdateTable` refused for the quota: (table, why).
     pub refusals: Vec<(String, String)>,
+    /// Every capacity change applied, in order.
+    pub changes: Vec<Change>,
+}
+
+/// One target's capacity changed by an `UpdateTable`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The table.
+    pub table: String,
+    /// The GSI, `None` for the table.
+    pub index: Option<String>,
+    /// (read, write) before.
+    pub before: (u64, u64),
+    /// (read, write) after.
+    pub after: (u64, u64),
+    /// DynamoDB's clock then.
+    pub at: Timestamp,
 }
 
 /// The shared world behind any number of clients.
@@ -310,6 +327,11 @@ impl World {
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
         self.state().calls.clone()
+    }
+
+    /// Every capacity change so far.
+    pub fn changes(&self) -> Vec<Change> {
+        self.state().changes.clone()
     }
 
     /// Every quota refusal so far.
@@ -590,12 +612,20 @@ impl World {
                 ));
             }
         }
+        let mut applied = Vec::new();
         for (index, read, write) in changes {
             let target = t
                 .targets
                 .iter_mut()
                 .find(|x| x.index == index)
                 .expect("checked");
+            applied.push(Change {
+                table: table.clone(),
+                index: index.clone(),
+                before: (target.read, target.write),
+                after: (read, write),
+                at: now,
+            });
             if read < target.read || write < target.write {
                 target.decreases.push(now);
             }
@@ -605,6 +635,7 @@ impl World {
             target.read = read;
             target.write = write;
         }
+        s.changes.extend(applied);
         MockResponse::Output(UpdateTableOutput::builder().build())
     }
 
