@@ -431,10 +431,7 @@ async fn update(
         Err(e) => e,
     };
     let increase_refused = err.kind() == ErrorKind::LimitExceeded
-        && (raises(p, changes, Dimension::Read) || raises(p, changes, Dimension::Write))
-        && !crate::error::chain(&err)
-            .to_ascii_lowercase()
-            .contains("decrease");
+        && (raises(p, changes, Dimension::Read) || raises(p, changes, Dimension::Write));
     if !increase_refused {
         let outcome = match err.kind() {
             ErrorKind::InUse => skip(
@@ -442,7 +439,7 @@ async fn update(
                 "table is being updated (ResourceInUseException); next run retries",
             ),
             ErrorKind::NotFound => skip(SkipReason::Gone, "table no longer exists"),
-            ErrorKind::LimitExceeded | ErrorKind::Other => fail(err),
+            ErrorKind::LimitExceeded | ErrorKind::DecreaseQuota | ErrorKind::Other => fail(err),
         };
         return (outcome, Vec::new());
     }

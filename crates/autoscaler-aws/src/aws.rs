@@ -10,11 +10,15 @@
 //! not parse is the SDK's error, for every table of the batch. A minute CloudWatch has no
 //! datapoint for is a gap (unknown), as always.
 //!
-//! **The newest minute** of a series is often incomplete (CloudWatch keeps aggregating late
-//! datapoints into it). [`fetch_usage`] returns what CloudWatch has; the run then reads it as
-//! a *lower bound*: scale-up keeps it (true demand is at least that, and scale-up only ever
-//! raises), scale-down drops it ([`drop_incomplete_minute`]), since a lower bound could let it
-//! lower too far.
+//! **The newest minute** of a series is often incomplete: CloudWatch keeps adding late
+//! datapoints to it. [`fetch_usage`] never asks for the minute in progress (`end` is the start of
+//! `now`'s minute) and keeps the newest published one as a **lower bound** of its demand, not
+//! dropped: every rule reads a window through maxima (peak demand, peak consumption, any
+//! throttling), where a value below the truth can only give a peak at or below the true one and
+//! at or above the peak without it, so keeping it never lowers more than dropping it would, and
+//! a partial spike still holds capacity up. No rule reads the newest minute alone as "the
+//! current demand" or averages it; the growth rule may miss a jump the minute does not show yet,
+//! which delays a raise by a minute and never makes one.
 //!
 //! **Timeouts.** The SDK has no operation timeout by default: a hung connection would hold a run
 //! until Lambda kills it. [`timeouts`] is the configuration both functions (and the tests) use.
@@ -118,7 +122,17 @@ fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableErro
     } else {
         None
     };
-    classify(e, modeled)
+    match classify(e, modeled) {
+        // The same exception refuses a decrease past the quota and a capacity past a limit;
+        // only its message tells them apart.
+        ErrorKind::LimitExceeded
+            if e.message()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("decrease")) =>
+        {
+            ErrorKind::DecreaseQuota
+        }
+        kind => kind,
+    }
 }
 
 fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> BoxError {
@@ -549,29 +563,6 @@ pub const MAX_QUERIES_PER_CALL: usize = 500;
 /// the batch that should have fetched it (shared by every series of the batch), or of the series
 /// alone (not `Complete`, missing from the answer).
 pub type Measured = HashMap<SeriesKey, Result<Usage, Arc<Error>>>;
-
-/// Minutes of a series that [`drop_incomplete_minute`] treats as possibly incomplete: the
-/// newest minute with a datapoint, when it is one of these last minutes before `now`'s.
-pub const INCOMPLETE_MINUTES: u32 = 5;
-
-/// Blanks the newest minute with a datapoint of `usage` when it is one of the
-/// [`INCOMPLETE_MINUTES`] minutes before `now`'s: CloudWatch may still be adding to it, so it is
-/// only a lower bound (see the module header). For scale-down, which must not lower on one.
-pub fn drop_incomplete_minute(usage: &mut Usage, now: Timestamp) {
-    let recent = now
-        .floor_minute()
-        .plus_secs(-60 * i64::from(INCOMPLETE_MINUTES));
-    let start = usage.start.floor_minute();
-    let newest = usage
-        .minutes
-        .iter()
-        .rposition(|m| m.consumed.is_some() || m.throttled.is_some());
-    if let Some(i) = newest
-        && start.plus_secs(60 * i as i64) >= recent
-    {
-        usage.minutes[i] = Minute::GAP;
-    }
-}
 
 /// Fetches consumed and throttle Sums per minute for every key over `[start, end)` (whole
 /// minutes), in batches of at most [`MAX_QUERIES_PER_CALL`] queries, one query per metric.

@@ -22,8 +22,12 @@ pub enum ErrorKind {
     NotFound,
     /// The table is being updated; try again next run.
     InUse,
-    /// DynamoDB refused a decrease (quota) or a capacity above its limits.
+    /// DynamoDB refused a capacity above its limits (`LimitExceededException` about anything
+    /// but decreases).
     LimitExceeded,
+    /// DynamoDB refused a decrease: the day's decrease quota (`LimitExceededException` saying
+    /// so).
+    DecreaseQuota,
     /// Anything else.
     Other,
 }
@@ -215,9 +219,8 @@ fn limit_text(limit: Option<(u64, u64)>) -> String {
 /// What a refused call adds to its message.
 fn refusal(kind: ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::LimitExceeded => {
-            " (DynamoDB refused the change: decrease quota or capacity limit)"
-        }
+        ErrorKind::LimitExceeded => " (DynamoDB refused the change: a capacity limit)",
+        ErrorKind::DecreaseQuota => " (DynamoDB refused the decrease: the daily decrease quota)",
         _ => "",
     }
 }

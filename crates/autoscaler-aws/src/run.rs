@@ -864,8 +864,8 @@ pub(crate) fn decide(
         changes: Vec::new(),
         error: None,
     };
-    // The usage of every managed target, read and write; for scale-down without its newest,
-    // possibly incomplete minute (see `aws`).
+    // The usage of every managed target, read and write (the newest minute as a lower bound, see
+    // `aws`).
     let mut inputs = Vec::new();
     for (part, settings) in p.managed_targets() {
         let series = |dimension| {
@@ -874,13 +874,7 @@ pub(crate) fn decide(
                 index: part.index.clone(),
                 dimension,
             };
-            series(usage, &key).map(|u| {
-                let mut u = u.clone();
-                if direction == Direction::Down {
-                    aws::drop_incomplete_minute(&mut u, now);
-                }
-                u
-            })
+            series(usage, &key)
         };
         match (series(Dimension::Read), series(Dimension::Write)) {
             (Ok(r), Ok(w)) => inputs.push((part, settings, r, w)),
@@ -897,7 +891,7 @@ pub(crate) fn decide(
             inputs
                 .iter()
                 .filter(|(part, ..)| part.index.is_some())
-                .map(|(_, _, _, w)| w),
+                .map(|(_, _, _, w)| *w),
             now,
         ),
         _ => false,

@@ -542,3 +542,114 @@ async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].table_name(), Some("managed"));
 }
+
+#[tokio::test]
+async fn the_fallback_discovery_fails_only_the_tables_it_cannot_read() {
+    // Before: one ListTagsOfResource that failed, or one DescribeTable that failed with anything
+    // but not-found, failed the whole discovery, and every table with it.
+    use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
+    use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
+    let tagging_down = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
+            )
+        });
+    let list = mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| {
+        ListTablesOutput::builder()
+            .table_names("managed")
+            .table_names("secret-tags")
+            .table_names("broken")
+            .build()
+    });
+    let denied = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource)
+        .match_requests(|r| r.resource_arn().is_some_and(|a| a.ends_with("/secret-tags")))
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized to perform: dynamodb:ListTagsOfResource"}"#),
+            )
+        });
+    let tags = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource).then_output(|| {
+        ListTagsOfResourceOutput::builder()
+            .tags(
+                aws_sdk_dynamodb::types::Tag::builder()
+                    .key("ddb-autoscaler")
+                    .value("on")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let broken = mock!(aws_sdk_dynamodb::Client::describe_table)
+        .match_requests(|r| r.table_name() == Some("broken"))
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"something is wrong"}"#),
+            )
+        });
+    let (update, seen) = record_updates();
+    let a = describe("managed", table("managed", 10, 10, &[]));
+    let b = describe("secret-tags", table("secret-tags", 10, 10, &[]));
+    let c = clients(
+        &[&list, &denied, &tags, &broken, &a, &b, &limits(), &update],
+        &[&metrics(9.5, &[], 0.0)],
+        &[&tagging_down],
+    );
+    let s = run(&c, &RunConfig::default(), Direction::Up, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.table("managed").unwrap().outcome,
+        Outcome::Changed,
+        "{s:#?}"
+    );
+    let failed: Vec<(&str, String)> = s
+        .failed
+        .iter()
+        .map(|f| (f.table.as_str(), f.error.to_string()))
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed[0].0 == "broken" && failed[0].1.contains("ValidationException"),
+        "{failed:?}"
+    );
+    assert!(
+        failed[1].0 == "secret-tags" && failed[1].1.contains("ListTagsOfResource"),
+        "{failed:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_capacity_missing_from_describe_table_is_an_error_not_zero() {
+    // Before: a missing value became 0 (on-demand for the table, a GSI "raised from 0").
+    let mut out = table("orders", 10, 10, &[("by-user", 5, 5)]);
+    let t = out.table.as_mut().unwrap();
+    let gsi = &mut t.global_secondary_indexes.as_mut().unwrap()[0];
+    gsi.provisioned_throughput = Some(
+        ProvisionedThroughputDescription::builder()
+            .read_capacity_units(5)
+            .build(),
+    );
+    let (update, seen) = record_updates();
+    let c = clients(
+        &[&describe("orders", out), &limits(), &update],
+        &[&metrics(9.5, &[], 0.0)],
+        &[&tagged(&["orders"])],
+    );
+    let s = run(&c, &RunConfig::default(), Direction::Up, now())
+        .await
+        .unwrap();
+    let Outcome::Failed { error } = &s.table("orders").unwrap().outcome else {
+        panic!("{s:#?}");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("no provisioned write capacity for index by-user"),
+        "{error}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+}

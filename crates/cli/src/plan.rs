@@ -212,10 +212,17 @@ pub async fn run(args: Args) -> Result<(), Error> {
     if plan.failed.is_empty() {
         Ok(())
     } else {
-        let mut tables: Vec<&str> = plan.failed.iter().map(|f| f.table.as_str()).collect();
-        tables.dedup();
+        let tables = failed_tables(&plan.failed);
         Err(format!("{} table(s) failed: {}", tables.len(), tables.join(", ")).into())
     }
+}
+
+/// The tables that failed in any run, each once, by name.
+fn failed_tables(failed: &[Failed]) -> Vec<&str> {
+    let mut tables: Vec<&str> = failed.iter().map(|f| f.table.as_str()).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
 }
 
 fn render(p: &Plan) -> String {
@@ -295,4 +302,28 @@ fn render(p: &Plan) -> String {
         let _ = writeln!(out, "FAILED ({}) {}: {}", f.direction, f.table, f.error);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_that_failed_in_both_runs_is_counted_once() {
+        // Scale-up's failures, then scale-down's: the same tables, not next to each other.
+        let failed: Vec<Failed> = [
+            (Direction::Up, "b"),
+            (Direction::Up, "a"),
+            (Direction::Down, "b"),
+            (Direction::Down, "a"),
+        ]
+        .into_iter()
+        .map(|(direction, table)| Failed {
+            direction,
+            table: table.to_owned(),
+            error: "x".to_owned(),
+        })
+        .collect();
+        assert_eq!(failed_tables(&failed), vec!["a", "b"]);
+    }
 }

@@ -168,6 +168,19 @@ pub struct State {
     pub refusals: Vec<(String, String)>,
     /// Every capacity change applied, in order.
     pub changes: Vec<Change>,
+    /// `DescribeLimits`: (table read, table write, account read, account write); `None` for
+    /// DynamoDB's defaults (40,000, 40,000, 80,000, 80,000). `UpdateTable` enforces them: the
+    /// table maximum on the table and its GSIs together, the account maximum on every table.
+    pub limits: Option<[u64; 4]>,
+    /// Every `GetMetricData` request: its start, end and the tables of its queries.
+    pub metric_requests: Vec<(Timestamp, Timestamp, Vec<String>)>,
+}
+
+impl State {
+    /// The limits in force.
+    pub fn limits(&self) -> [u64; 4] {
+        self.limits.unwrap_or([40_000, 40_000, 80_000, 80_000])
+    }
 }
 
 /// One target's capacity changed by an `UpdateTable`.
@@ -397,11 +410,12 @@ impl World {
         let limits =
             mock!(aws_sdk_dynamodb::Client::describe_limits).then_compute_output(move |_| {
                 w.called(&n, "DescribeLimits", None);
+                let [tr, tw, ar, aw] = w.state().limits().map(|l| l as i64);
                 DescribeLimitsOutput::builder()
-                    .table_max_read_capacity_units(40_000)
-                    .table_max_write_capacity_units(40_000)
-                    .account_max_read_capacity_units(80_000)
-                    .account_max_write_capacity_units(80_000)
+                    .table_max_read_capacity_units(tr)
+                    .table_max_write_capacity_units(tw)
+                    .account_max_read_capacity_units(ar)
+                    .account_max_write_capacity_units(aw)
                     .build()
             });
         let (w, n) = (self.clone(), name.to_owned());
@@ -612,6 +626,16 @@ impl World {
                 ));
             }
         }
+        if let Some(refusal) = capacity_refusal(&s, &table, &changes) {
+            return MockResponse::Error(UpdateTableError::LimitExceededException(
+                LimitExceededException::builder()
+                    .message(format!("Subscriber limit exceeded: {refusal}"))
+                    .build(),
+            ));
+        }
+        let Some(t) = s.tables.get_mut(&table) else {
+            unreachable!("checked above");
+        };
         let mut applied = Vec::new();
         for (index, read, write) in changes {
             let target = t
@@ -731,7 +755,22 @@ impl World {
     ) -> GetMetricDataOutput {
         let start = r.start_time().map_or(0, |t| t.secs());
         let end = r.end_time().map_or(0, |t| t.secs());
-        let s = self.state();
+        let mut s = self.state();
+        let mut tables: Vec<String> = r
+            .metric_data_queries()
+            .iter()
+            .filter_map(|q| q.metric_stat()?.metric())
+            .flat_map(|m| m.dimensions())
+            .filter(|d| d.name() == Some("TableName"))
+            .filter_map(|d| d.value().map(str::to_owned))
+            .collect();
+        tables.sort();
+        tables.dedup();
+        s.metric_requests.push((
+            Timestamp::from_unix(start),
+            Timestamp::from_unix(end),
+            tables,
+        ));
         let mut out = GetMetricDataOutput::builder();
         for q in r.metric_data_queries() {
             let metric = q.metric_stat().and_then(|m| m.metric()).expect("metric");
@@ -774,4 +813,56 @@ impl World {
         });
         item.insert(attribute.to_owned(), number(n));
     }
+}
+
+/// Why `changes` to `table` would take a capacity past a quota, if they would: the per-table
+/// maximum (the table and its GSIs together) or the account's, for a dimension they raise.
+fn capacity_refusal(
+    s: &State,
+    table: &str,
+    changes: &[(Option<String>, u64, u64)],
+) -> Option<String> {
+    let limits = s.limits();
+    let units = |x: &Target, read: bool, change: Option<&(Option<String>, u64, u64)>| match (
+        change, read,
+    ) {
+        (Some(c), true) => c.1,
+        (Some(c), false) => c.2,
+        (None, true) => x.read,
+        (None, false) => x.write,
+    };
+    for (i, (what, read)) in [("read", true), ("write", false)].into_iter().enumerate() {
+        let mut table_total = 0;
+        let mut account_total = 0;
+        let mut raised = false;
+        for (name, t) in &s.tables {
+            for x in &t.targets {
+                let change = (name == table)
+                    .then(|| changes.iter().find(|c| c.0 == x.index))
+                    .flatten();
+                let after = units(x, read, change);
+                raised |= after > units(x, read, None);
+                account_total += after;
+                if name == table {
+                    table_total += after;
+                }
+            }
+        }
+        if !raised {
+            continue;
+        }
+        if table_total > limits[i] {
+            return Some(format!(
+                "the table's {what} capacity, GSIs included, would exceed the per-table maximum of {}",
+                limits[i]
+            ));
+        }
+        if account_total > limits[2 + i] {
+            return Some(format!(
+                "the account's {what} capacity would exceed its maximum of {}",
+                limits[2 + i]
+            ));
+        }
+    }
+    None
 }

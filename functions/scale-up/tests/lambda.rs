@@ -243,6 +243,28 @@ async fn no_log_line_grows_with_the_number_of_tables() {
         .filter(|l| l["fields"]["message"] == "table")
         .count();
     assert_eq!(tables, 150, "one `table` line per table");
+    // Each decision line says what it was decided against, and leaves out the numbers a
+    // decision without data does not have (it used to log -1.0 for them).
+    let logs = f.json_logs();
+    let d = logs
+        .iter()
+        .find(|l| l["fields"]["message"] == "decision")
+        .map(|l| &l["fields"])
+        .unwrap_or_else(|| panic!("no decision line\n{}", f.output()));
+    assert_eq!(d["reason"], "no_data", "{d:#}");
+    for field in [
+        "target",
+        "trigger",
+        "min",
+        "max",
+        "window_minutes",
+        "known_minutes",
+    ] {
+        assert!(d[field].is_number(), "{field} in {d:#}");
+    }
+    for field in ["peak_demand", "utilisation", "wanted"] {
+        assert!(d[field].is_null(), "{field} is unknown, so absent: {d:#}");
+    }
 }
 
 #[tokio::test]
