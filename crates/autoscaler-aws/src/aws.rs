@@ -125,11 +125,17 @@ fn update_failure(e: &aws_sdk_dynamodb::operation::update_table::UpdateTableErro
     match classify(e, modeled) {
         // The same exception refuses a decrease past the quota and a capacity past a limit;
         // only its message tells them apart.
-        ErrorKind::LimitExceeded
-            if e.message()
-                .is_some_and(|m| m.to_ascii_lowercase().contains("decrease")) =>
-        {
-            ErrorKind::DecreaseQuota
+        ErrorKind::LimitExceeded => {
+            let modeled = match e {
+                aws_sdk_dynamodb::operation::update_table::UpdateTableError::LimitExceededException(l) => l.message(),
+                _ => None,
+            };
+            let message = modeled.or(e.message()).unwrap_or_default();
+            if message.to_ascii_lowercase().contains("decrease") {
+                ErrorKind::DecreaseQuota
+            } else {
+                ErrorKind::LimitExceeded
+            }
         }
         kind => kind,
     }

@@ -74,7 +74,8 @@ impl Post {
 #[derive(Default)]
 struct State {
     /// Events not handed out yet: (request id, body).
-    queue: VecDeque<(String, String)>,
+    /// (request id, event, milliseconds left until its deadline).
+    queue: VecDeque<(String, String, u64)>,
     /// Request ids handed out by `next`, in order.
     handed_out: Vec<String>,
     posts: Vec<Post>,
@@ -127,12 +128,21 @@ impl FakeRuntimeApi {
         &self.address
     }
 
-    /// Queues an invocation with this event; returns its request id.
+    /// Queues an invocation with this event and a minute until its deadline; returns its
+    /// request id.
     pub fn push(&self, event: &str) -> String {
+        self.push_with_time_left(event, Duration::from_secs(60))
+    }
+
+    /// Queues `event` whose invocation has `left` until its deadline (the
+    /// `Lambda-Runtime-Deadline-Ms` header, counted from when it is handed out); returns its
+    /// request id.
+    pub fn push_with_time_left(&self, event: &str, left: Duration) -> String {
         let mut s = lock(&self.shared);
         s.next_id += 1;
         let id = format!("req-{:04}-{}", s.next_id, std::process::id());
-        s.queue.push_back((id.clone(), event.to_owned()));
+        let left = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+        s.queue.push_back((id.clone(), event.to_owned(), left));
         self.shared.1.notify_all();
         id
     }
@@ -268,12 +278,12 @@ fn next_invocation(shared: &Shared) -> Option<Vec<u8>> {
         if state.closed {
             return None;
         }
-        if let Some((id, event)) = state.queue.pop_front() {
+        if let Some((id, event, left)) = state.queue.pop_front() {
             state.handed_out.push(id.clone());
             let deadline_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis())
-                + 60_000;
+                + u128::from(left);
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", id),
                 ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),

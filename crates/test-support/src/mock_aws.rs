@@ -154,6 +154,9 @@ pub type Hook = Arc<dyn Fn(&Call) + Send + Sync>;
 pub struct State {
     /// DynamoDB's clock: quota decisions and `Last*DateTime` use it.
     pub now: Option<Timestamp>,
+    /// When set, the clock runs: this time at this Tokio instant, plus the time elapsed since
+    /// (paused in tests, so it moves only with the run's waits).
+    pub running_from: Option<(Timestamp, tokio::time::Instant)>,
     /// Tables by name.
     pub tables: BTreeMap<String, Table>,
     /// Lease items by key.
@@ -225,6 +228,11 @@ impl World {
     /// Sets DynamoDB's clock.
     pub fn set_now(&self, now: Timestamp) {
         self.state().now = Some(now);
+    }
+
+    /// Makes DynamoDB's clock run with Tokio's, from `now` at this instant.
+    pub fn run_clock_from(&self, now: Timestamp) {
+        self.state().running_from = Some((now, tokio::time::Instant::now()));
     }
 
     /// Runs `hook` before each call is answered (outside the world's lock).
@@ -367,8 +375,12 @@ impl World {
     }
 
     fn now(&self) -> Timestamp {
-        self.state()
-            .now
+        let s = self.state();
+        if let Some((at, instant)) = s.running_from {
+            let elapsed = i64::try_from(instant.elapsed().as_secs()).unwrap_or(i64::MAX);
+            return at.plus_secs(elapsed);
+        }
+        s.now
             .expect("the world's clock is set (World::new or set_now)")
     }
 

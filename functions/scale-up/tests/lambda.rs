@@ -334,3 +334,26 @@ async fn invalid_configuration_fails_the_cold_start_naming_the_variable() {
         "nothing is scaled"
     );
 }
+
+#[tokio::test]
+async fn the_run_keeps_to_the_invocation_s_deadline() {
+    // The run reads its deadline from the Lambda context: an invocation with less time left
+    // than the margin starts no table and says so (no wall-clock timing: the deadline is given).
+    let c = clients().await;
+    let key = unique("fn-up-deadline");
+    let hot = unique("fn-up-deadline-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+    let api = FakeRuntimeApi::start();
+    let id = api.push_with_time_left(SCHEDULED_EVENT, std::time::Duration::from_secs(5));
+    let mut f = Function::start(BIN, &api, &key, &[]);
+    let post = api.wait_for(&id, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    let summary = post.json();
+    let r = report(&summary, &hot);
+    assert_eq!(
+        (&r["outcome"], &r["reason"]),
+        (&Value::from("skipped"), &Value::from("deadline")),
+        "{summary:#}"
+    );
+    assert_eq!(capacity(&c, &hot, None).await, (10, 10));
+}
