@@ -11,11 +11,13 @@
 //!
 //! **The design.** Before changing a table, a run takes the table's lease: one conditional
 //! `UpdateItem` on the item keyed by the table's name, which succeeds only when no lease is held
-//! or the one held has expired (`attribute_not_exists(owner) OR expires < now`). Under the lease
+//! or the one held has expired (`attribute_not_exists(owner) OR expires < now`, or it is this
+//! run's own: the SDK retries a call whose answer was lost, so both calls are idempotent). Under
+//! the lease
 //! it describes the table again and decides again on that description (the first, unleased
 //! describe only picks the tables worth a lease, so that a run over thousands of unchanged tables
 //! writes nothing), sends `UpdateTable`, and releases the lease with a conditional `UpdateItem`
-//! (`owner = me`) that also records what it wrote. So the describe an update is computed from
+//! (`owner = me`, or no owner: released already) that also records what it wrote. So the describe an update is computed from
 //! and the update itself are, for each table, inside one lease: the other function either ran
 //! entirely before (and its update is in our describe) or waits for the next run. A run that
 //! finds the lease held skips the table (`lease_held`) until its next run.
@@ -154,7 +156,8 @@ pub async fn acquire(
         .table_name(lease_table)
         .key(attr::KEY, AttributeValue::S(table.to_owned()))
         .update_expression("SET #owner = :owner, #expires = :expires, #ttl = :ttl")
-        .condition_expression("attribute_not_exists(#owner) OR #expires < :now")
+        // Ours already: an attempt the SDK retried after its answer was lost.
+        .condition_expression("attribute_not_exists(#owner) OR #expires < :now OR #owner = :owner")
         .expression_attribute_names("#owner", attr::OWNER)
         .expression_attribute_names("#expires", attr::EXPIRES)
         .expression_attribute_names("#ttl", attr::TTL)
@@ -203,7 +206,8 @@ pub async fn release(clients: &Clients, lease: &Lease, state: &LeaseState) -> Re
         .update_item()
         .table_name(&lease.lease_table)
         .key(attr::KEY, AttributeValue::S(lease.table.clone()))
-        .condition_expression("#owner = :owner")
+        // Released already: an attempt the SDK retried after its answer was lost.
+        .condition_expression("#owner = :owner OR attribute_not_exists(#owner)")
         .expression_attribute_names("#owner", attr::OWNER)
         .expression_attribute_names("#expires", attr::EXPIRES)
         .expression_attribute_names("#increases", attr::INCREASES)
