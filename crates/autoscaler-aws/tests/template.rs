@@ -1086,3 +1086,98 @@ mod random_values {
         }
     }
 }
+
+mod random_schedules {
+    //! Schedule expressions under random input: the validator never panics, refuses with a
+    //! message that quotes the expression, and accepts every expression built by the grammar.
+    use super::schedule;
+    use proptest::prelude::*;
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("*".to_owned()),
+            Just("?".to_owned()),
+            Just("L".to_owned()),
+            "[0-9]{1,4}",
+            "[0-9]{1,2}-[0-9]{1,2}",
+            "(\\*|[0-9]{1,2})/[0-9]{1,2}",
+            "[0-9]{1,2}(,[0-9]{1,2}){1,3}",
+            "[0-9]{1,2}[LW#][0-9]?",
+            "(MON|FRI|SUN|JAN|DEC|FOO)(-(MON|FRI|DEC))?",
+            "[ -~]{0,4}",
+        ]
+    }
+
+    fn near_valid() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (
+                "[0-9-]{0,3}",
+                "( |  )?",
+                "(minute|minutes|hour|hours|day|days|week|[a-z]{0,6})"
+            )
+                .prop_map(|(n, s, u)| format!("rate({n}{s}{u})")),
+            prop::collection::vec(token(), 4..8).prop_map(|f| format!("cron({})", f.join(" "))),
+            "[ -~]{0,30}",
+        ]
+    }
+
+    /// A valid cron expression, field by field.
+    fn valid_cron() -> impl Strategy<Value = String> {
+        let minutes = prop_oneof![
+            Just("*".to_owned()),
+            (0u32..60).prop_map(|m| m.to_string()),
+            (1u32..60).prop_map(|k| format!("*/{k}")),
+            (0u32..30, 30u32..60).prop_map(|(a, b)| format!("{a}-{b}")),
+        ];
+        let hours = prop_oneof![
+            Just("*".to_owned()),
+            (0u32..24).prop_map(|h| h.to_string()),
+            prop::collection::btree_set(0u32..24, 1..4).prop_map(|s| s
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")),
+        ];
+        let day = prop_oneof![
+            Just(("*".to_owned(), "?".to_owned())),
+            (1u32..32).prop_map(|d| (d.to_string(), "?".to_owned())),
+            Just(("?".to_owned(), "MON-FRI".to_owned())),
+            (1u32..8).prop_map(|d| ("?".to_owned(), d.to_string())),
+        ];
+        let month = prop_oneof![
+            Just("*".to_owned()),
+            (1u32..13).prop_map(|m| m.to_string()),
+            Just("JAN-MAR".to_owned()),
+        ];
+        let year = prop_oneof![
+            Just("*".to_owned()),
+            (1970u32..2200).prop_map(|y| y.to_string())
+        ];
+        (minutes, hours, day, month, year)
+            .prop_map(|(m, h, (dom, dow), mon, y)| format!("cron({m} {h} {dom} {mon} {dow} {y})"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn random_expressions_are_refused_with_a_message_or_accepted(expr in near_valid()) {
+            if let Err(message) = schedule::validate(&expr) {
+                prop_assert!(!message.is_empty());
+                let inner = expr
+                    .strip_prefix("rate(")
+                    .or_else(|| expr.strip_prefix("cron("))
+                    .map(|s| s.strip_suffix(')').unwrap_or(s));
+                prop_assert!(
+                    message.contains(inner.unwrap_or(&expr)) || message.contains(&format!("{expr:?}")),
+                    "{expr:?}: {message}"
+                );
+            }
+        }
+
+        #[test]
+        fn expressions_built_by_the_grammar_are_accepted(expr in valid_cron()) {
+            prop_assert_eq!(schedule::validate(&expr), Ok(()), "{}", expr);
+        }
+    }
+}

@@ -9,7 +9,8 @@
 //!   starts it, for `functions/*/tests`.
 //! - [`proxy`]: the fault-injecting HTTP proxy of the fault campaign (and a per-API call
 //!   counter, and a way to hold one request while another run goes on).
-//! - [`cloudwatch`]: a fast `GetMetricData` stand-in for the 2,500-table scale run.
+//! - [`cloudwatch`]: a fast `GetMetricData` stand-in for the 2,500-table scale run, and
+//!   [`scale`]: that run's fleet of tables, their traffic and the calls a run should make.
 //! - [`mock_aws`]: a small AWS in memory behind real SDK clients (`aws-smithy-mocks`), for what
 //!   the emulator cannot do: the decrease quota, a clock the test moves, two runs interleaved at
 //!   any step.
@@ -25,6 +26,7 @@ pub mod http;
 pub mod lambda;
 pub mod mock_aws;
 pub mod proxy;
+pub mod scale;
 
 pub use emulator_fixtures::{
     SeedMinute, TableSpec, capacities, create_table, put_minutes, put_values,
