@@ -117,7 +117,7 @@ async fn main() {
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "One scale-up and one scale-down run over {} opted-in tables ({} with two GSIs: {} targets, {} metric series), release build, in one process as a cold-started function: **peak RSS {:.1} MB** (`VmHWM`; the functions have 128 MB).\n",
+        "One scale-up and one scale-down run over {} opted-in tables ({} with two GSIs: {} targets, {} metric queries a run), release build, in one process as a cold-started function: **peak RSS {:.1} MB** (`VmHWM`; the functions have 128 MB).\n",
         scale::TABLES,
         (0..scale::TABLES).filter(|i| scale::has_gsis(*i)).count(),
         scale::targets(),
