@@ -87,24 +87,15 @@ pub(crate) async fn apply_all(
                 error: error.into(),
             };
             reports.push(report);
-        } else if d.changes.is_empty() {
+        } else if d.changes.is_empty() || ctx.config.dry_run || p.mode == Mode::DryRun {
+            let applied = if d.changes.is_empty() {
+                Applied::NoChange
+            } else {
+                report.outcome = Outcome::DryRun;
+                Applied::DryRun
+            };
             report.decisions = d.decisions;
-            log_decisions(
-                &report.table,
-                p.mode,
-                |_| Applied::NoChange,
-                &report.decisions,
-            );
-            reports.push(report);
-        } else if ctx.config.dry_run || p.mode == Mode::DryRun {
-            report.outcome = Outcome::DryRun;
-            report.decisions = d.decisions;
-            log_decisions(
-                &report.table,
-                p.mode,
-                |_| Applied::DryRun,
-                &report.decisions,
-            );
+            log_decisions(&report.table, p.mode, |_| applied, &report.decisions);
             reports.push(report);
         } else {
             to_apply.push((p, d));

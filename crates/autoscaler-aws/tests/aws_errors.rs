@@ -156,6 +156,16 @@ fn metrics(per_sec: f64, hot: &'static [&'static str], hot_per_sec: f64) -> Rule
     })
 }
 
+/// The tagging API refuses (the fallback discovery takes over).
+fn tagging_api_down() -> Rule {
+    mock!(aws_sdk_resourcegroupstagging::Client::get_resources).then_http_response(|| {
+        HttpResponse::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
+        )
+    })
+}
+
 /// Application Auto Scaling manages no table.
 fn no_scalable_targets() -> Rule {
     mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets).then_output(|| {
@@ -497,21 +507,28 @@ async fn cloudwatch_throttling_that_persists_fails_the_table_cleanly() {
 
 #[tokio::test]
 async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
+    // And a table it cannot read fails alone. Before: one ListTagsOfResource that failed, or one
+    // DescribeTable that failed with anything but not-found, failed the whole discovery, and
+    // every table with it.
     use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
     use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
-    let tagging_down = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
-        .then_http_response(|| {
-            HttpResponse::new(
-                StatusCode::try_from(400).unwrap(),
-                SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
-            )
-        });
+    let tagging_down = tagging_api_down();
     let list = mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| {
         ListTablesOutput::builder()
             .table_names("managed")
             .table_names("unmanaged")
+            .table_names("secret-tags")
+            .table_names("broken")
             .build()
     });
+    let denied = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource)
+        .match_requests(|r| r.resource_arn().is_some_and(|a| a.ends_with("/secret-tags")))
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized to perform: dynamodb:ListTagsOfResource"}"#),
+            )
+        });
     let tags = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource).then_compute_output(|req| {
         let mut out = ListTagsOfResourceOutput::builder();
         if req.resource_arn().is_some_and(|a| a.ends_with("/managed")) {
@@ -525,63 +542,6 @@ async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
         }
         out.build()
     });
-    let (update, seen) = record_updates();
-    let a = describe("managed", table("managed", 10, 10, &[]));
-    let b = describe("unmanaged", table("unmanaged", 10, 10, &[]));
-    let c = clients(
-        &[&list, &tags, &a, &b, &limits(), &update],
-        &[&metrics(9.5, &[], 0.0)],
-        &[&tagging_down],
-    );
-    let s = run(&c, &RunConfig::default(), Direction::Up, now())
-        .await
-        .unwrap();
-    assert_eq!(s.tables_seen, 1, "{s:#?}");
-    assert_eq!(s.table("managed").unwrap().outcome, Outcome::Changed);
-    let calls = seen.lock().unwrap();
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].table_name(), Some("managed"));
-}
-
-#[tokio::test]
-async fn the_fallback_discovery_fails_only_the_tables_it_cannot_read() {
-    // Before: one ListTagsOfResource that failed, or one DescribeTable that failed with anything
-    // but not-found, failed the whole discovery, and every table with it.
-    use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
-    use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
-    let tagging_down = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
-        .then_http_response(|| {
-            HttpResponse::new(
-                StatusCode::try_from(400).unwrap(),
-                SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
-            )
-        });
-    let list = mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| {
-        ListTablesOutput::builder()
-            .table_names("managed")
-            .table_names("secret-tags")
-            .table_names("broken")
-            .build()
-    });
-    let denied = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource)
-        .match_requests(|r| r.resource_arn().is_some_and(|a| a.ends_with("/secret-tags")))
-        .then_http_response(|| {
-            HttpResponse::new(
-                StatusCode::try_from(400).unwrap(),
-                SdkBody::from(r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized to perform: dynamodb:ListTagsOfResource"}"#),
-            )
-        });
-    let tags = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource).then_output(|| {
-        ListTagsOfResourceOutput::builder()
-            .tags(
-                aws_sdk_dynamodb::types::Tag::builder()
-                    .key("ddb-autoscaler")
-                    .value("on")
-                    .build()
-                    .unwrap(),
-            )
-            .build()
-    });
     let broken = mock!(aws_sdk_dynamodb::Client::describe_table)
         .match_requests(|r| r.table_name() == Some("broken"))
         .then_http_response(|| {
@@ -592,9 +552,20 @@ async fn the_fallback_discovery_fails_only_the_tables_it_cannot_read() {
         });
     let (update, seen) = record_updates();
     let a = describe("managed", table("managed", 10, 10, &[]));
-    let b = describe("secret-tags", table("secret-tags", 10, 10, &[]));
+    let b = describe("unmanaged", table("unmanaged", 10, 10, &[]));
+    let d = describe("secret-tags", table("secret-tags", 10, 10, &[]));
     let c = clients(
-        &[&list, &denied, &tags, &broken, &a, &b, &limits(), &update],
+        &[
+            &list,
+            &denied,
+            &tags,
+            &broken,
+            &a,
+            &b,
+            &d,
+            &limits(),
+            &update,
+        ],
         &[&metrics(9.5, &[], 0.0)],
         &[&tagging_down],
     );
@@ -606,6 +577,7 @@ async fn the_fallback_discovery_fails_only_the_tables_it_cannot_read() {
         Outcome::Changed,
         "{s:#?}"
     );
+    assert!(s.table("unmanaged").is_none(), "not tagged: not seen");
     let failed: Vec<(&str, String)> = s
         .failed
         .iter()
@@ -620,7 +592,9 @@ async fn the_fallback_discovery_fails_only_the_tables_it_cannot_read() {
         failed[1].0 == "secret-tags" && failed[1].1.contains("ListTagsOfResource"),
         "{failed:?}"
     );
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    let calls = seen.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].table_name(), Some("managed"));
 }
 
 #[tokio::test]

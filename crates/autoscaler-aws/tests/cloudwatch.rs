@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use autoscaler_aws::run::{Outcome, RunSummary};
-use autoscaler_aws::{Clients, Deadline, Direction, InvokeError, RunConfig, invoke, run};
+use autoscaler_aws::{Clients, Deadline, Direction, InvokeError, invoke, run};
 use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataInput, GetMetricDataOutput};
 use aws_sdk_cloudwatch::types::{MessageData, MetricDataResult, StatusCode};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
@@ -14,23 +14,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode as HttpStatus;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::body::SdkBody;
-use scaling_policy::{Dimension, Reason, Timestamp};
-use test_support::mock_aws::World;
-
-/// 10:18:20 UTC.
-const NOW: i64 = 1_796_206_680 + 20;
-const KEY: &str = "ddb-autoscaler";
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(NOW)
-}
-
-fn config() -> RunConfig {
-    RunConfig {
-        lease_table: Some("leases".to_owned()),
-        ..RunConfig::default()
-    }
-}
+use scaling_policy::{Dimension, Reason};
+use test_support::mock_aws::{KEY, NOW, World, config, now};
 
 /// One table, 100/100.
 fn world(tables: &[&str]) -> World {
@@ -297,10 +282,10 @@ async fn the_newest_minute_is_a_lower_bound() {
     // the whole (larger) minute, rather than dropping it and lowering to the quiet minutes.
     let w = world(&["spiky"]);
     let start = now().floor_minute().plus_secs(-32 * 60);
+    w.recent("spiky", None, Dimension::Write, now(), 10.0, 0.0);
     let mut reads = vec![10.0; 30];
     reads[29] = 60.0; // the newest published minute, still being added to
     w.seed_usage("spiky", None, Dimension::Read, start, &reads, &[]);
-    w.seed_usage("spiky", None, Dimension::Write, start, &[10.0; 30], &[]);
     let s = run(&w.clients("run"), &config(), Direction::Down, now())
         .await
         .unwrap();

@@ -11,21 +11,12 @@ use autoscaler_aws::deadline::MARGIN;
 use autoscaler_aws::run::Outcome;
 use autoscaler_aws::{Deadline, Direction, RunConfig, SkipReason, run_within};
 use scaling_policy::{Dimension, Timestamp};
-use test_support::mock_aws::World;
-
-/// 10:18:20 UTC.
-const NOW: i64 = 1_796_206_680 + 20;
-const KEY: &str = "ddb-autoscaler";
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(NOW)
-}
+use test_support::mock_aws::{KEY, NOW, World, now};
 
 fn config() -> RunConfig {
     RunConfig {
-        lease_table: Some("leases".to_owned()),
         concurrency: 1,
-        ..RunConfig::default()
+        ..test_support::mock_aws::config()
     }
 }
 
@@ -33,9 +24,8 @@ fn config() -> RunConfig {
 /// decreases today, the last an hour before that; `None`: allowed now).
 fn idle(w: &World, name: &str, due: Option<i64>) {
     w.add_table(name, (100, 100), &[], &[(KEY, "on")]);
-    let start = now().floor_minute().plus_secs(-32 * 60);
     for dim in Dimension::BOTH {
-        w.seed_usage(name, None, dim, start, &[1.0; 30], &[]);
+        w.recent(name, None, dim, now(), 1.0, 0.0);
     }
     if let Some(due) = due {
         w.target(name, None, |t| {
@@ -48,13 +38,8 @@ fn idle(w: &World, name: &str, due: Option<i64>) {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_run_within_the_margin_of_its_deadline_starts_no_table() {
-    let w = World::new(now());
-    idle(&w, "a", None);
-    idle(&w, "b", None);
-    let deadline = Deadline::after(MARGIN - Duration::from_secs(1));
-    let s = run_within(
+async fn scale_down_within(w: &World, deadline: Deadline) -> autoscaler_aws::RunSummary {
+    run_within(
         &w.clients("down"),
         &config(),
         Direction::Down,
@@ -62,7 +47,16 @@ async fn a_run_within_the_margin_of_its_deadline_starts_no_table() {
         deadline,
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_within_the_margin_of_its_deadline_starts_no_table() {
+    let w = World::new(now());
+    idle(&w, "a", None);
+    idle(&w, "b", None);
+    let deadline = Deadline::after(MARGIN - Duration::from_secs(1));
+    let s = scale_down_within(&w, deadline).await;
     for t in ["a", "b"] {
         assert!(
             matches!(
@@ -95,15 +89,7 @@ async fn a_decrease_due_before_the_deadline_is_waited_for_and_one_due_after_it_i
     w.run_clock_from(now());
     let started = tokio::time::Instant::now();
     let deadline = Deadline::at(started + Duration::from_secs(30));
-    let s = run_within(
-        &w.clients("down"),
-        &config(),
-        Direction::Down,
-        now(),
-        deadline,
-    )
-    .await
-    .unwrap();
+    let s = scale_down_within(&w, deadline).await;
     assert_eq!(s.table("now").unwrap().outcome, Outcome::Changed, "{s:#?}");
     let soon = s.table("soon").unwrap();
     assert_eq!(soon.outcome, Outcome::Changed, "{s:#?}");

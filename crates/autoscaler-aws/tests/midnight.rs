@@ -6,13 +6,12 @@
 //! wording of the quota refuses, at the instant the update arrives: none is ever refused.
 #![allow(clippy::unwrap_used)]
 
-use autoscaler_aws::{Direction, RunConfig, run};
+use autoscaler_aws::{Direction, run};
 use scaling_policy::{Dimension, Timestamp};
-use test_support::mock_aws::World;
+use test_support::mock_aws::{KEY, World};
 
 /// 2026-12-03T00:00:00Z.
 const MIDNIGHT: i64 = 1_796_256_000;
-const KEY: &str = "ddb-autoscaler";
 
 fn at(secs: i64) -> Timestamp {
     Timestamp::from_unix(MIDNIGHT + secs)
@@ -52,17 +51,13 @@ async fn no_decrease_around_midnight_is_ever_refused() {
         w.target("orders", None, |t| {
             t.decreases = decreases.iter().map(|s| at(*s)).collect();
         });
-        let config = RunConfig {
-            lease_table: Some("leases".to_owned()),
-            ..RunConfig::default()
-        };
+        let config = test_support::mock_aws::config();
         let mut made = 0;
         for run_at in [-30, 0, 30] {
             // Idle for the last half hour, and back at 100/100 before each run (raised by hand,
             // say), so that each run wants a decrease.
-            let start = at(run_at).floor_minute().plus_secs(-32 * 60);
             for dim in Dimension::BOTH {
-                w.seed_usage("orders", None, dim, start, &[1.0; 30], &[]);
+                w.recent("orders", None, dim, at(run_at), 1.0, 0.0);
             }
             w.target("orders", None, |t| (t.read, t.write) = (100, 100));
             // DynamoDB describes the table as of 23:59:50 and takes the update at 00:00:05.

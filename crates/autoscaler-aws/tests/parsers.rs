@@ -10,8 +10,8 @@ use autoscaler_aws::run::Outcome;
 use autoscaler_aws::{Direction, RunConfig, SkipReason, run};
 use proptest::prelude::*;
 use scaling_policy::config::Setting;
-use scaling_policy::{Dimension, Mode, TableTags, Timestamp};
-use test_support::mock_aws::World;
+use scaling_policy::{Dimension, Mode, TableTags};
+use test_support::mock_aws::{World, config, now};
 
 /// A value for an environment variable: near misses of every grammar, and anything.
 fn env_value() -> impl Strategy<Value = String> {
@@ -48,9 +48,6 @@ proptest! {
     }
 }
 
-/// 10:18:20 UTC.
-const NOW: i64 = 1_796_206_680 + 20;
-
 fn tag_key() -> impl Strategy<Value = String> {
     let setting = prop::sample::select(Setting::ALL.map(Setting::tag_name).to_vec());
     prop_oneof![
@@ -86,14 +83,13 @@ proptest! {
                 .any(|i| t.resolve(&scaling_policy::Settings::default(), *i).is_err()),
         };
         prop_assume!(bad);
-        let now = Timestamp::from_unix(NOW);
+        let now = now();
         let w = World::new(now);
         w.add_table("tagged", (10, 10), &[("by-user", 5, 5)], &all);
-        let start = now.floor_minute().plus_secs(-32 * 60);
         for dim in Dimension::BOTH {
-            w.seed_usage("tagged", None, dim, start, &[9.5; 30], &[]);
+            w.recent("tagged", None, dim, now, 9.5, 0.0);
         }
-        let config = RunConfig { lease_table: Some("leases".into()), ..RunConfig::default() };
+        let config = config();
         let s = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -17,31 +17,23 @@ use autoscaler_aws::run::{Outcome, RunSummary};
 use autoscaler_aws::{Clients, Direction, RunConfig, SkipReason, run};
 use scaling_policy::{Dimension, Timestamp};
 use test_support::emulator::{capacity, clients_at, endpoint, lease_table, seed_recent, table};
-use test_support::mock_aws::World;
+use test_support::mock_aws::{KEY, NOW, World, now};
 use test_support::proxy::Proxy;
 
-/// 10:18:20 UTC.
-const NOW: i64 = 1_796_206_680 + 20;
-const KEY: &str = "ddb-autoscaler";
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(NOW)
-}
-
 fn config(lease: bool) -> RunConfig {
-    RunConfig {
-        lease_table: lease.then(|| "leases".to_owned()),
-        ..RunConfig::default()
+    let mut config = test_support::mock_aws::config();
+    if !lease {
+        config.lease_table = None;
     }
+    config
 }
 
 /// The table, with 30 minutes published up to two minutes ago.
 fn world() -> World {
     let w = World::new(now());
     w.add_table("orders", (100, 100), &[], &[(KEY, "on")]);
-    let start = now().floor_minute().plus_secs(-32 * 60);
-    w.seed_usage("orders", None, Dimension::Read, start, &[95.0; 30], &[]);
-    w.seed_usage("orders", None, Dimension::Write, start, &[1.0; 30], &[]);
+    w.recent("orders", None, Dimension::Read, now(), 95.0, 0.0);
+    w.recent("orders", None, Dimension::Write, now(), 1.0, 0.0);
     w
 }
 

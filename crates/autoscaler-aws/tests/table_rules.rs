@@ -5,44 +5,15 @@
 #![allow(clippy::unwrap_used)]
 
 use autoscaler_aws::run::{Outcome, RunSummary, SkippedTarget};
-use autoscaler_aws::{Deadline, Direction, InvokeError, RunConfig, SkipReason, invoke, run};
+use autoscaler_aws::{Deadline, Direction, InvokeError, SkipReason, invoke, run};
 use aws_sdk_dynamodb::types::AttributeValue;
-use scaling_policy::{Dimension, Reason, Timestamp};
-use test_support::mock_aws::World;
-
-/// 10:18:20 UTC.
-const NOW: i64 = 1_796_206_680 + 20;
-const KEY: &str = "ddb-autoscaler";
-
-fn now() -> Timestamp {
-    Timestamp::from_unix(NOW)
-}
-
-fn config() -> RunConfig {
-    RunConfig {
-        lease_table: Some("leases".to_owned()),
-        ..RunConfig::default()
-    }
-}
-
-/// 30 minutes of `consumed` units/s (and `throttled` events a minute) for one dimension of a
-/// target, published up to two minutes ago.
-fn traffic(
-    w: &World,
-    table: &str,
-    index: Option<&str>,
-    dim: Dimension,
-    consumed: f64,
-    throttled: f64,
-) {
-    let start = now().floor_minute().plus_secs(-32 * 60);
-    w.seed_usage(table, index, dim, start, &[consumed; 30], &[throttled; 30]);
-}
+use scaling_policy::{Dimension, Reason};
+use test_support::mock_aws::{KEY, NOW, World, config, now};
 
 /// Reads and writes of a target at the same rate.
 fn both(w: &World, table: &str, index: Option<&str>, per_sec: f64) {
     for dim in Dimension::BOTH {
-        traffic(w, table, index, dim, per_sec, 0.0);
+        w.recent(table, index, dim, now(), per_sec, 0.0);
     }
 }
 
@@ -64,6 +35,23 @@ fn outcome<'a>(s: &'a RunSummary, table: &str) -> &'a Outcome {
         .outcome
 }
 
+/// Scale-up as the function invokes it, which fails: its summary.
+async fn failed_up(w: &World) -> RunSummary {
+    let err = invoke(
+        &w.clients("up"),
+        &config(),
+        Direction::Up,
+        now(),
+        Deadline::NONE,
+    )
+    .await
+    .unwrap_err();
+    let InvokeError::TablesFailed(failed) = err else {
+        panic!("{err}");
+    };
+    *failed.summary
+}
+
 fn updated(w: &World, table: &str) -> bool {
     w.calls()
         .iter()
@@ -82,7 +70,7 @@ async fn an_opt_in_value_that_iam_would_refuse_is_skipped_naming_the_tag_and_val
         ("exact", "on"),
     ] {
         w.add_table(name, (10, 10), &[], &[(KEY, value)]);
-        traffic(&w, name, None, Dimension::Read, 9.5, 0.0);
+        w.recent(name, None, Dimension::Read, now(), 9.5, 0.0);
     }
     let s = up(&w).await;
     for (name, value) in [("capital", "On"), ("spaced", "on ")] {
@@ -159,8 +147,15 @@ async fn a_gsi_throttled_for_write_capacity_keeps_the_table_s_writes_up() {
         &[(KEY, "on")],
     );
     both(&w, "orders", None, 1.0);
-    traffic(&w, "orders", Some("by-user"), Dimension::Read, 1.0, 0.0);
-    traffic(&w, "orders", Some("by-user"), Dimension::Write, 9.0, 30.0);
+    w.recent("orders", Some("by-user"), Dimension::Read, now(), 1.0, 0.0);
+    w.recent(
+        "orders",
+        Some("by-user"),
+        Dimension::Write,
+        now(),
+        9.0,
+        30.0,
+    );
     let s = down(&w).await;
     let table_write = s
         .table("orders")
@@ -196,12 +191,12 @@ async fn the_table_quota_caps_the_table_and_its_gsis_together_throttled_gsi_firs
     );
     // Both throttled: the table wants ceil((95 + 30) / 0.8) = 157, the GSI (100 + 60) / 0.8 = 200;
     // 357 > 300, and 100 units of headroom over their 200.
-    traffic(&w, "orders", None, Dimension::Write, 95.0, 1_800.0);
-    traffic(
-        &w,
+    w.recent("orders", None, Dimension::Write, now(), 95.0, 1_800.0);
+    w.recent(
         "orders",
         Some("by-user"),
         Dimension::Write,
+        now(),
         100.0,
         3_600.0,
     );
@@ -229,19 +224,8 @@ async fn an_increase_refused_by_the_account_maximum_names_it_and_the_rest_goes_t
     w.state().limits = Some([40_000, 40_000, 110, 80_000]);
     w.add_table("orders", (100, 100), &[], &[(KEY, "on")]);
     both(&w, "orders", None, 95.0);
-    let err = invoke(
-        &w.clients("up"),
-        &config(),
-        Direction::Up,
-        now(),
-        Deadline::NONE,
-    )
-    .await
-    .unwrap_err();
-    let InvokeError::TablesFailed(failed) = err else {
-        panic!("{err}");
-    };
-    let message = failed.summary.failed[0].error.to_string();
+    let summary = failed_up(&w).await;
+    let message = summary.failed[0].error.to_string();
     assert!(
         message.contains("raising its reads")
             && message.contains("account maximum 110")
@@ -290,7 +274,7 @@ async fn global_tables_are_skipped_until_supported() {
     let w = World::new(now());
     w.add_table("global", (10, 10), &[], &[(KEY, "on")]);
     w.state().tables.get_mut("global").unwrap().replicas = vec!["eu-west-1".into()];
-    traffic(&w, "global", None, Dimension::Read, 9.5, 0.0);
+    w.recent("global", None, Dimension::Read, now(), 9.5, 0.0);
     let s = up(&w).await;
     assert!(
         matches!(outcome(&s, "global"), Outcome::Skipped { reason: SkipReason::GlobalTable, detail } if detail.contains("eu-west-1")),
@@ -323,22 +307,11 @@ async fn the_runaway_guard_holds_a_table_raised_too_often_and_fails_it() {
         &[(KEY, "on"), ("ddb-autoscaler:max-increases-per-hour", "40")],
     );
     for t in ["loop", "tuned"] {
-        traffic(&w, t, None, Dimension::Read, 9.5, 0.0);
+        w.recent(t, None, Dimension::Read, now(), 9.5, 0.0);
         raised_recently(&w, t, 30);
     }
-    let err = invoke(
-        &w.clients("up"),
-        &config(),
-        Direction::Up,
-        now(),
-        Deadline::NONE,
-    )
-    .await
-    .unwrap_err();
-    let InvokeError::TablesFailed(failed) = err else {
-        panic!("{err}");
-    };
-    let s = &failed.summary;
+    let summary = failed_up(&w).await;
+    let s = &summary;
     assert_eq!(s.failed.len(), 1, "{s:#?}");
     let message = s.failed[0].error.to_string();
     assert!(

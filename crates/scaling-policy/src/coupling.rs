@@ -109,9 +109,9 @@ pub fn cap_total(targets: &mut [TargetDecision<'_>], max_total: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::Numbers;
     use crate::quota::DecreaseBudget;
     use crate::usage::{DimensionState, Minute, ThrottleCauses};
+    use crate::window::{Known, WindowSummary};
 
     const NOW: i64 = 1_796_206_680 + 30;
 
@@ -222,38 +222,30 @@ mod tests {
         assert!(!gsi_write_throttled(&s, [&old], now()));
     }
 
+    /// A decision as a rule would return it, from `from` to `to` for `reason`.
     fn decision(dimension: Dimension, from: u64, to: u64, reason: Reason) -> Decision {
-        let action = match to.cmp(&from) {
-            std::cmp::Ordering::Less => Action::Decrease,
-            std::cmp::Ordering::Equal => Action::Keep,
-            std::cmp::Ordering::Greater => Action::Increase,
-        };
-        Decision {
-            dimension,
-            from,
-            to,
-            action,
-            reason,
-            numbers: Numbers {
-                window_minutes: 5,
-                known_minutes: 5,
-                peak_demand: None,
-                peak_consumed: None,
-                throttle_events: 0.0,
-                key_range_events: 0.0,
-                utilisation: None,
-                growth: 1.0,
-                seasonal_demand: None,
-                boost: None,
-                target: 0.8,
-                trigger: 0.9,
-                min: 1,
-                max: 40_000,
-                wanted: Some(to),
-                next_decrease_at: None,
-            },
-            not_before: None,
-        }
+        let state = state(from);
+        let empty = Usage::empty(now());
+        let input = DimensionInput::new(dimension, &state, &empty);
+        let w = WindowSummary::of(&empty, now(), 5, None, Known::AnyDatapoint);
+        let numbers = crate::scale_up::numbers(&Settings::default(), dimension, from, &w);
+        Decision::new(&input, to, reason, numbers)
+    }
+
+    /// The table's decision, then its GSIs'.
+    fn targets<'a>(
+        table: &'a mut Decision,
+        gsis: Vec<&'a mut Decision>,
+    ) -> Vec<TargetDecision<'a>> {
+        std::iter::once(TargetDecision {
+            is_index: false,
+            decision: table,
+        })
+        .chain(gsis.into_iter().map(|decision| TargetDecision {
+            is_index: true,
+            decision,
+        }))
+        .collect()
     }
 
     #[test]
@@ -262,20 +254,7 @@ mod tests {
         let mut table = decision(w, 100, 300, Reason::AboveTrigger);
         let mut gsi_a = decision(w, 100, 300, Reason::AboveTrigger);
         let mut gsi_b = decision(w, 100, 250, Reason::Throttled);
-        let mut targets = [
-            TargetDecision {
-                is_index: false,
-                decision: &mut table,
-            },
-            TargetDecision {
-                is_index: true,
-                decision: &mut gsi_a,
-            },
-            TargetDecision {
-                is_index: true,
-                decision: &mut gsi_b,
-            },
-        ];
+        let mut targets = targets(&mut table, vec![&mut gsi_a, &mut gsi_b]);
         assert!(cap_total(&mut targets, 600));
         let got: Vec<(u64, Reason)> = targets
             .iter()
@@ -300,16 +279,7 @@ mod tests {
         let r = Dimension::Read;
         let mut table = decision(r, 100, 40, Reason::Overprovisioned);
         let mut gsi = decision(r, 100, 150, Reason::AboveTrigger);
-        let mut targets = [
-            TargetDecision {
-                is_index: false,
-                decision: &mut table,
-            },
-            TargetDecision {
-                is_index: true,
-                decision: &mut gsi,
-            },
-        ];
+        let mut targets = targets(&mut table, vec![&mut gsi]);
         assert!(!cap_total(&mut targets, 190), "40 + 150 fits");
         assert!(cap_total(&mut targets, 120));
         assert_eq!(targets[0].decision.to, 40, "a decrease is never cut");

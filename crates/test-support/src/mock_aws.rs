@@ -48,6 +48,27 @@ use scaling_policy::Timestamp;
 
 const ARN: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/";
 
+/// The `now` of the tests on this world: 2026-12-02T10:18:20Z (20 s into a minute, as a
+/// scheduled run starts).
+pub const NOW: i64 = 1_796_206_680 + 20;
+
+/// The default opt-in tag key.
+pub const KEY: &str = "ddb-autoscaler";
+
+/// [`NOW`] as a timestamp.
+pub fn now() -> Timestamp {
+    Timestamp::from_unix(NOW)
+}
+
+/// The run configuration of the tests on this world: the defaults, and a lease table (the world
+/// keeps any).
+pub fn config() -> autoscaler_aws::RunConfig {
+    autoscaler_aws::RunConfig {
+        lease_table: Some("leases".to_owned()),
+        ..autoscaler_aws::RunConfig::default()
+    }
+}
+
 /// One target of a table: the table itself (`index` `None`) or a GSI.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Target {
@@ -342,6 +363,28 @@ impl World {
                 names.throttled.to_owned(),
             ),
             points,
+        );
+    }
+
+    /// 30 minutes of one dimension's traffic before `now`, published up to two minutes before
+    /// it: `consumed` units/s and `throttled` events a minute.
+    pub fn recent(
+        &self,
+        table: &str,
+        index: Option<&str>,
+        dimension: scaling_policy::Dimension,
+        now: Timestamp,
+        consumed: f64,
+        throttled: f64,
+    ) {
+        let start = now.floor_minute().plus_secs(-32 * 60);
+        self.seed_usage(
+            table,
+            index,
+            dimension,
+            start,
+            &[consumed; 30],
+            &[throttled; 30],
         );
     }
 
