@@ -917,6 +917,17 @@ pub(crate) fn decide(
             (Dimension::Read, limits.table_read),
             (Dimension::Write, limits.table_write),
         ] {
+            // The targets left alone (a GSI being backfilled...) hold their share of the quota.
+            let held: u64 = p
+                .description
+                .table_and_indexes
+                .iter()
+                .filter(|t| p.skipped_targets.iter().any(|s| s.index == t.index))
+                .map(|t| match dimension {
+                    Dimension::Read => t.read.provisioned,
+                    Dimension::Write => t.write.provisioned,
+                })
+                .sum();
             let mut targets: Vec<TargetDecision<'_>> = pairs
                 .iter_mut()
                 .map(|(index, pair)| TargetDecision {
@@ -924,7 +935,7 @@ pub(crate) fn decide(
                     decision: &mut pair[usize::from(dimension == Dimension::Write)],
                 })
                 .collect();
-            cap_total(&mut targets, max_total);
+            cap_total(&mut targets, max_total.saturating_sub(held));
         }
     }
     for (index, [r, w]) in pairs {

@@ -217,6 +217,20 @@ async fn the_table_quota_caps_the_table_and_its_gsis_together_throttled_gsi_firs
 }
 
 #[tokio::test]
+async fn a_gsi_left_alone_still_counts_in_the_table_quota() {
+    // A backfilling GSI is not decided on, but its capacity is part of the table's total.
+    let w = World::new(now());
+    w.state().limits = Some([1_000, 300, 80_000, 80_000]);
+    w.add_table("orders", (100, 100), &[("new", 150, 150)], &[(KEY, "on")]);
+    w.target("orders", Some("new"), |t| t.status = "CREATING".into());
+    w.recent("orders", None, Dimension::Write, now(), 95.0, 1_800.0); // wants 157
+    let s = up(&w).await;
+    assert_eq!(outcome(&s, "orders"), &Outcome::Changed, "{s:#?}");
+    assert_eq!(w.capacity("orders", None).1, 150, "300 less the GSI's 150");
+    assert!(w.refusals().is_empty());
+}
+
+#[tokio::test]
 async fn an_increase_refused_by_the_account_maximum_names_it_and_the_rest_goes_through() {
     // Before: DynamoDB's refusal failed the whole UpdateTable; the table's write increase was
     // lost with the read one, and the error did not say which quota.
