@@ -40,3 +40,21 @@ print(s.getsockname()[1])
 s.close()
 PY
 }
+
+# readme_section NAME FILE: replace what lies between the README's lines
+# `<!-- NAME:begin -->` and `<!-- NAME:end -->` with the contents of FILE (the markers stay).
+readme_section() {
+  local name="$1" file="$2"
+  "${PYTHON:-python3}" - "$ROOT/README.md" "$name" "$file" <<'PY'
+import sys
+readme, name, path = sys.argv[1:4]
+text = open(readme).read()
+begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+if begin not in text or end not in text:
+    sys.exit(f"README.md has no {begin} ... {end} section")
+head, rest = text.split(begin, 1)
+_, tail = rest.split(end, 1)
+body = open(path).read().strip("\n")
+open(readme, "w").write(f"{head}{begin}\n{body}\n{end}{tail}")
+PY
+}

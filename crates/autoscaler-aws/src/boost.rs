@@ -28,12 +28,13 @@ pub fn floor(
     dimension: Dimension,
     now: Timestamp,
 ) -> Option<u64> {
-    scaling_policy::boost::floor(&p.boosts, index, dimension, now)
+    scaling_policy::boost::floor(&p.tags.boosts, index, dimension, now)
 }
 
 /// The tag keys of the boosts of `p` that are over at `now`.
 pub fn expired_keys(config: &RunConfig, p: &Prepared, now: Timestamp) -> Vec<String> {
-    p.boosts
+    p.tags
+        .boosts
         .iter()
         .filter(|b| b.is_expired(now))
         .map(|b| scaling_policy::boost::tag_key(&config.tag_key, &b.id))

@@ -3,6 +3,14 @@
 //! is an error naming the variable. [`ENV_VARS`] is the one list of the variables and their
 //! defaults: the template (`tests/template.rs`) and the README's Parameters section (this
 //! module's tests) are checked against it.
+//!
+//! **One grammar per variable, the template's.** Each value is accepted exactly when the stack
+//! parameter behind it would accept it (`tests/template.rs` compares the two on the same
+//! values): whole numbers in plain decimal (no sign, no leading zero, no `%`, at most nine
+//! digits), `true`/`false`, a tag key of DynamoDB's characters. Nothing is trimmed or
+//! lower-cased. An unset variable takes its default; a variable set to the empty string is
+//! refused like any other bad value. The one constraint the template cannot express is
+//! between two parameters: a `MinCapacity` above `MaxCapacity` fails the cold start.
 
 use scaling_policy::Settings;
 use scaling_policy::config::{Origin, validate};
@@ -22,7 +30,46 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_DOWN_WINDOW_MINUTES", "20"),
     ("AUTOSCALER_MIN_DECREASE_PERCENT", "10"),
     ("AUTOSCALER_CONCURRENCY", "8"),
+    ("AUTOSCALER_MAX_INCREASES_PER_HOUR", "30"),
+    // No default: the stack sets it to its lease table. Unset, runs are not serialised.
+    ("AUTOSCALER_LEASE_TABLE", ""),
 ];
+
+/// The characters of a tag key this deployment accepts: DynamoDB's, less the space.
+pub const TAG_KEY_CHARS: &str =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/=+@-";
+
+/// The longest opt-in tag key: DynamoDB's 128 less room for the override suffixes
+/// (`:index:<IndexName>:down-window-minutes`).
+pub const MAX_TAG_KEY_LEN: usize = 100;
+
+/// The most digits a whole number may have.
+const MAX_DIGITS: usize = 9;
+
+/// Whether `key` is a usable opt-in tag key: 1 to [`MAX_TAG_KEY_LEN`] of [`TAG_KEY_CHARS`], not
+/// starting with `aws:` in any case (reserved by AWS).
+pub fn valid_tag_key(key: &str) -> bool {
+    (1..=MAX_TAG_KEY_LEN).contains(&key.len())
+        && key.chars().all(|c| TAG_KEY_CHARS.contains(c))
+        && !key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+}
+
+/// A whole number in plain decimal (`0`, or digits not starting with 0), at most nine digits.
+fn plain_whole(text: &str) -> Option<u64> {
+    let plain = !text.is_empty()
+        && text.len() <= MAX_DIGITS
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if plain { text.parse().ok() } else { None }
+}
+
+/// Whether `name` is a DynamoDB table name: 3 to 255 of letters, digits, `_`, `-` and `.`.
+fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
 
 /// Everything a run needs besides the AWS clients.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +82,10 @@ pub struct RunConfig {
     pub defaults: Settings,
     /// How many tables are described and updated at once.
     pub concurrency: usize,
+    /// The stack's lease table (`AUTOSCALER_LEASE_TABLE`), which serialises the two functions
+    /// per table ([`crate::lease`]). `None`: no lease is taken and no increase history is kept
+    /// (the CLI, which never applies; a single function in tests).
+    pub lease_table: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -44,6 +95,7 @@ impl Default for RunConfig {
             dry_run: false,
             defaults: Settings::default(),
             concurrency: 8,
+            lease_table: None,
         }
     }
 }
@@ -54,8 +106,8 @@ impl RunConfig {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads the configuration through `lookup` (the environment, or a map in tests). Unset or
-    /// empty variables take their defaults.
+    /// Reads the configuration through `lookup` (the environment, or a map in tests). Unset
+    /// variables take their defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let get = |name: &'static str| -> (&'static str, String) {
             let default = ENV_VARS
@@ -63,10 +115,7 @@ impl RunConfig {
                 .find(|(n, _)| *n == name)
                 .map(|(_, d)| *d)
                 .unwrap_or_default();
-            let value = lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned());
+            let value = lookup(name).unwrap_or_else(|| default.to_owned());
             (name, value)
         };
         let bad = |(name, value): (&'static str, String), reason: &str| Error::Env {
@@ -74,49 +123,61 @@ impl RunConfig {
             value,
             reason: reason.to_owned(),
         };
-        fn num<T: std::str::FromStr>(v: &(&'static str, String)) -> Option<T> {
-            v.1.trim_end_matches('%').trim().parse().ok()
-        }
-
         let tag = get("AUTOSCALER_TAG_KEY");
-        if tag.1.len() > 100 || tag.1.starts_with("aws:") || tag.1.contains(char::is_whitespace) {
+        if !valid_tag_key(&tag.1) {
             return Err(bad(
                 tag,
-                "a tag key of at most 100 characters, without spaces, not starting with aws:",
+                "a tag key of 1 to 100 letters, digits and _ . : / = + - @, not starting with aws:",
             ));
         }
         let dry = get("AUTOSCALER_DRY_RUN");
-        let dry_run = match dry.1.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
+        let dry_run = match dry.1.as_str() {
+            "true" => true,
+            "false" => false,
             _ => return Err(bad(dry, "expected true or false")),
         };
         let pct = |name| {
             let v = get(name);
-            match num::<f64>(&v) {
-                Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(p / 100.0),
-                _ => Err(bad(v, "expected a percentage between 0 and 100")),
-            }
-        };
-        let whole = |name, min: u64| {
-            let v = get(name);
-            match num::<u64>(&v) {
-                Some(n) if n >= min => Ok(n),
+            match plain_whole(&v.1) {
+                Some(p) if p <= 100 => Ok(p as f64 / 100.0),
                 _ => Err(bad(
                     v,
-                    &format!("expected a whole number of at least {min}"),
+                    "expected a whole percentage between 0 and 100, such as 80",
                 )),
             }
         };
+        let whole = |name, min: u64, max: u64| {
+            let v = get(name);
+            match plain_whole(&v.1) {
+                Some(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(bad(
+                    v,
+                    &format!("expected a whole number from {min} to {max}, such as {min}"),
+                )),
+            }
+        };
+        const NINE_DIGITS: u64 = 999_999_999;
         let target = pct("AUTOSCALER_TARGET_PERCENT")?;
         let trigger = pct("AUTOSCALER_SCALE_UP_TRIGGER_PERCENT")?;
-        let min = whole("AUTOSCALER_MIN_CAPACITY", 1)?;
-        let max = whole("AUTOSCALER_MAX_CAPACITY", 1)?;
-        let cooldown = whole("AUTOSCALER_COOLDOWN_MINUTES", 0)?;
-        let up = whole("AUTOSCALER_UP_WINDOW_MINUTES", 1)?;
-        let down = whole("AUTOSCALER_DOWN_WINDOW_MINUTES", 1)?;
+        let min = whole("AUTOSCALER_MIN_CAPACITY", 1, NINE_DIGITS)?;
+        let max = whole("AUTOSCALER_MAX_CAPACITY", 1, NINE_DIGITS)?;
+        let cooldown = whole("AUTOSCALER_COOLDOWN_MINUTES", 0, NINE_DIGITS)?;
+        let up = whole("AUTOSCALER_UP_WINDOW_MINUTES", 1, NINE_DIGITS)?;
+        let down = whole("AUTOSCALER_DOWN_WINDOW_MINUTES", 1, NINE_DIGITS)?;
         let min_decrease = pct("AUTOSCALER_MIN_DECREASE_PERCENT")?;
-        let concurrency = whole("AUTOSCALER_CONCURRENCY", 1)?;
+        let concurrency = whole("AUTOSCALER_CONCURRENCY", 1, 64)?;
+        let max_increases = whole("AUTOSCALER_MAX_INCREASES_PER_HOUR", 1, NINE_DIGITS)?;
+        let lease = get("AUTOSCALER_LEASE_TABLE");
+        let lease_table = match lookup("AUTOSCALER_LEASE_TABLE") {
+            None => None,
+            Some(_) if valid_table_name(&lease.1) => Some(lease.1),
+            Some(_) => {
+                return Err(bad(
+                    lease,
+                    "a DynamoDB table name: 3 to 255 letters, digits, _, - and .",
+                ));
+            }
+        };
 
         let bounds = scaling_policy::Bounds { min, max };
         let settings = Settings {
@@ -128,6 +189,7 @@ impl RunConfig {
             up_window_minutes: u32::try_from(up).unwrap_or(u32::MAX),
             down_window_minutes: u32::try_from(down).unwrap_or(u32::MAX),
             min_decrease_fraction: min_decrease,
+            max_increases_per_hour: u32::try_from(max_increases).unwrap_or(u32::MAX),
             ..Settings::default()
         };
         let defaults = validate(&settings, |_| Origin::Default).map_err(Error::Defaults)?;
@@ -135,7 +197,8 @@ impl RunConfig {
             tag_key: tag.1,
             dry_run,
             defaults,
-            concurrency: usize::try_from(concurrency.min(64)).unwrap_or(64),
+            concurrency: usize::try_from(concurrency).unwrap_or(64),
+            lease_table,
         })
     }
 }
@@ -205,10 +268,21 @@ mod tests {
     fn bad_values_name_the_variable() {
         for (k, v) in [
             ("AUTOSCALER_TARGET_PERCENT", "high"),
+            ("AUTOSCALER_TARGET_PERCENT", "50%"),
+            ("AUTOSCALER_TARGET_PERCENT", "50.5"),
             ("AUTOSCALER_MIN_CAPACITY", "0"),
+            ("AUTOSCALER_MIN_CAPACITY", " 5"),
+            ("AUTOSCALER_MIN_CAPACITY", "05"),
             ("AUTOSCALER_DRY_RUN", "maybe"),
+            ("AUTOSCALER_DRY_RUN", "TRUE"),
             ("AUTOSCALER_CONCURRENCY", "-1"),
+            ("AUTOSCALER_CONCURRENCY", "65"),
             ("AUTOSCALER_TAG_KEY", "aws:autoscale"),
+            ("AUTOSCALER_TAG_KEY", "AWS:autoscale"),
+            ("AUTOSCALER_TAG_KEY", "team scaler"),
+            ("AUTOSCALER_TAG_KEY", "ddb-autoscaler%"),
+            ("AUTOSCALER_TAG_KEY", ""),
+            ("AUTOSCALER_LEASE_TABLE", "x"),
         ] {
             let err = with(&[(k, v)]).unwrap_err().to_string();
             assert!(err.contains(k) && err.contains(v), "{err}");
@@ -230,13 +304,21 @@ mod tests {
     #[test]
     fn overrides_apply() {
         let c = with(&[
-            ("AUTOSCALER_DRY_RUN", "TRUE"),
-            ("AUTOSCALER_TARGET_PERCENT", "50%"),
+            ("AUTOSCALER_DRY_RUN", "true"),
+            ("AUTOSCALER_TARGET_PERCENT", "50"),
             ("AUTOSCALER_MAX_CAPACITY", "500"),
+            ("AUTOSCALER_MAX_INCREASES_PER_HOUR", "12"),
+            ("AUTOSCALER_LEASE_TABLE", "ddb-autoscaler-LeaseTable-1A2B3C"),
         ])
         .unwrap();
         assert!(c.dry_run);
         assert!((c.defaults.target - 0.5).abs() < 1e-9);
         assert_eq!(c.defaults.write.max, 500);
+        assert_eq!(c.defaults.max_increases_per_hour, 12);
+        assert_eq!(
+            c.lease_table.as_deref(),
+            Some("ddb-autoscaler-LeaseTable-1A2B3C")
+        );
+        assert_eq!(with(&[]).unwrap().lease_table, None, "unset: no lease");
     }
 }

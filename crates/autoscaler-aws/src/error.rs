@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use scaling_policy::ConfigError;
+use scaling_policy::runaway::Runaway;
+use scaling_policy::{ConfigError, Dimension};
 use serde::Serialize;
 
 /// A boxed error source (SDK errors are large generic types; they are boxed at the edge).
@@ -21,8 +22,12 @@ pub enum ErrorKind {
     NotFound,
     /// The table is being updated; try again next run.
     InUse,
-    /// DynamoDB refused a decrease (quota) or a capacity above its limits.
+    /// DynamoDB refused a capacity above its limits (`LimitExceededException` about anything
+    /// but decreases).
     LimitExceeded,
+    /// DynamoDB refused a decrease: the day's decrease quota (`LimitExceededException` saying
+    /// so).
+    DecreaseQuota,
     /// Anything else.
     Other,
 }
@@ -90,6 +95,81 @@ pub enum Error {
     /// A series the decisions need was never asked for (a bug: every target is measured).
     #[error("table {table}: no metrics were fetched")]
     NotMeasured {
+        /// The table.
+        table: String,
+    },
+    /// CloudWatch did not answer one series completely: its data is unknown (never "no
+    /// throttling"). Reported through [`Error::TableMetrics`], which names the table.
+    #[error("{metric} of {} {why}", target_name(.index.as_deref()))]
+    IncompleteSeries {
+        /// The GSI, `None` for the table itself.
+        index: Option<String>,
+        /// The metric.
+        metric: &'static str,
+        /// What was wrong (its `StatusCode`, missing, a value that is not a number).
+        why: String,
+    },
+    /// `DescribeScalableTargets` (which tables Application Auto Scaling manages) failed.
+    #[error("Application Auto Scaling DescribeScalableTargets failed")]
+    ScalableTargets(#[source] BoxError),
+    /// A change was decided but it is unknown whether Application Auto Scaling manages the
+    /// table: nothing is changed rather than fight it.
+    #[error(
+        "table {table}: not changed, as it is unknown whether Application Auto Scaling manages it"
+    )]
+    AutoScalingUnknown {
+        /// The table.
+        table: String,
+        /// Why it is unknown.
+        #[source]
+        source: Arc<Error>,
+    },
+    /// The runaway guard tripped: the table was raised too often in the last hour, and is held
+    /// at its capacity.
+    #[error("table {table}: {runaway}")]
+    RunawayGuard {
+        /// The table.
+        table: String,
+        /// How often, since when, until when.
+        runaway: Runaway,
+    },
+    /// DynamoDB refused raising one dimension of a table (its account's maximum, or the
+    /// per-table one); the table's other changes were sent without it.
+    #[error(
+        "table {table}: DynamoDB refused raising its {dimension}s{}; {}",
+        limit_text(*.limit),
+        if *.rest_applied { "its other changes were applied" } else { "nothing else was changed" }
+    )]
+    IncreaseRefused {
+        /// The table.
+        table: String,
+        /// The dimension whose increase was refused.
+        dimension: Dimension,
+        /// The quotas `DescribeLimits` reported (account, table), if it answered.
+        limit: Option<(u64, u64)>,
+        /// Whether an `UpdateTable` without that increase was accepted.
+        rest_applied: bool,
+        /// DynamoDB's refusal.
+        #[source]
+        source: BoxError,
+    },
+    /// A call to the lease table failed.
+    #[error("table {table}: the lease table's {operation} failed")]
+    Lease {
+        /// The managed table whose lease it was.
+        table: String,
+        /// The call.
+        operation: &'static str,
+        /// The SDK error, or what was wrong with the answer.
+        #[source]
+        source: BoxError,
+    },
+    /// The lease was not ours any more when it was released: another run took it after it
+    /// expired, so the two may have overlapped.
+    #[error(
+        "table {table}: its lease had expired and was taken by another run before this one released it"
+    )]
+    LeaseLost {
         /// The table.
         table: String,
     },
@@ -167,12 +247,28 @@ fn keys(keys: &[String]) -> String {
     }
 }
 
+/// "the table" or "index NAME".
+fn target_name(index: Option<&str>) -> String {
+    index.map_or_else(|| "the table".to_owned(), |i| format!("index {i}"))
+}
+
+/// The quotas an increase ran into, for its message.
+fn limit_text(limit: Option<(u64, u64)>) -> String {
+    limit.map_or_else(
+        || " (an account or table capacity quota; DescribeLimits did not say which)".to_owned(),
+        |(account, table)| {
+            format!(
+                " past a capacity quota (DescribeLimits: account maximum {account}, table maximum {table}, table and GSIs together)"
+            )
+        },
+    )
+}
+
 /// What a refused call adds to its message.
 fn refusal(kind: ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::LimitExceeded => {
-            " (DynamoDB refused the change: decrease quota or capacity limit)"
-        }
+        ErrorKind::LimitExceeded => " (DynamoDB refused the change: a capacity limit)",
+        ErrorKind::DecreaseQuota => " (DynamoDB refused the decrease: the daily decrease quota)",
         _ => "",
     }
 }

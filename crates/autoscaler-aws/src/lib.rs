@@ -6,7 +6,7 @@
 //! fetch per-minute consumed and throttle Sums with `GetMetricData` (one query per metric over the
 //! whole look-back window, at most 500 queries a call), decide with the pure policy, and apply
 //! with one `UpdateTable` per table carrying every changed table and GSI throughput and nothing
-//! unchanged.
+//! unchanged ([`mod@run`] for the stages).
 //!
 //! Key decisions:
 //! - SDK types stop at [`aws`]: the rest of the crate works on its own types ([`table`]).
@@ -17,6 +17,10 @@
 //!   made and reported, `UpdateTable` is never called.
 //! - [`invoke`] turns a summary with failed tables into an error, so that the Lambda function's
 //!   `Errors` metric (and an alarm on it) sees it; the full summary is logged either way.
+//! - The two functions never change one table at once: a per-table lease in a table of the
+//!   stack ([`lease`]) holds the describe an update is computed from and the update together.
+//! - A run keeps to its invocation's deadline ([`deadline`]): it starts no table it may not
+//!   finish, and says which it left.
 //! - No trait over the SDK: the emulator (moto) and `aws-smithy-mocks` give real clients.
 //! - Boosts (announced events, kept as tags) reach the decisions as a floor ([`boost`]); the
 //!   scale-up run removes the tags of expired ones.
@@ -24,10 +28,13 @@
 //!   blocks, nothing applied) and change tables only through [`manage`] (validated tag changes
 //!   on opted-in tables), whose SDK calls are in [`tags`].
 
+pub mod apply;
 pub mod aws;
 pub mod boost;
+pub mod deadline;
 pub mod env;
 pub mod error;
+pub mod lease;
 pub mod manage;
 pub mod outlook;
 pub mod run;
@@ -35,9 +42,10 @@ pub mod table;
 pub mod tags;
 
 pub use aws::Clients;
+pub use deadline::Deadline;
 pub use env::RunConfig;
 pub use error::{Error, ErrorKind, TableError};
-pub use run::{Direction, Outcome, RunSummary, run};
+pub use run::{Direction, Outcome, RunSummary, SkipReason, run, run_within};
 
 use scaling_policy::Timestamp;
 
@@ -83,15 +91,16 @@ impl InvokeError {
     }
 }
 
-/// One function invocation: a run at `now`, whose summary is the result, or an error when any
-/// table failed.
+/// One function invocation: a run at `now` within the invocation's `deadline`, whose summary is
+/// the result, or an error when any table failed.
 pub async fn invoke(
     clients: &Clients,
     config: &RunConfig,
     direction: Direction,
     now: Timestamp,
+    deadline: Deadline,
 ) -> Result<RunSummary, InvokeError> {
-    let summary = run(clients, config, direction, now).await?;
+    let summary = run_within(clients, config, direction, now, deadline).await?;
     if summary.failed.is_empty() {
         Ok(summary)
     } else {

@@ -254,12 +254,12 @@ pub async fn add_boost(
     let settings = parsed
         .resolve(&config.defaults, new.index.as_deref())
         .map_err(invalid)?;
-    let quota = aws::table_limits(clients).await;
+    let quota = aws::limits(clients).await;
     let max = |d: Dimension| {
         let m = settings.bounds(d).max;
         match (quota, d) {
-            (Some((r, _)), Dimension::Read) => m.min(r),
-            (Some((_, w)), Dimension::Write) => m.min(w),
+            (Some(l), Dimension::Read) => m.min(l.table_read),
+            (Some(l), Dimension::Write) => m.min(l.table_write),
             (None, _) => m,
         }
     };

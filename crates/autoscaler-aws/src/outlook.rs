@@ -90,6 +90,7 @@ fn decide(p: Prepared, usage: &Measured, now: Timestamp) -> TableOutlook {
             mode: Some(p.mode),
             outcome: Outcome::Failed { error: e.into() },
             decisions: Vec::new(),
+            skipped_targets: Vec::new(),
         }),
     }
 }
@@ -178,11 +179,34 @@ pub async fn one(
                     .into(),
                 },
                 decisions: Vec::new(),
+                skipped_targets: Vec::new(),
             }));
         }
     };
-    let limits = aws::table_limits(clients).await;
-    match run::prepare(config, limits, table, tags, mode, description) {
+    // What the functions would know: the quotas, and which parts Application Auto Scaling
+    // manages (unknown: decided on, as the functions do, and flagged).
+    let (limits, autoscaling) = tokio::join!(aws::limits(clients), aws::scalable_targets(clients));
+    let (autoscaled, unknown): (Vec<Option<String>>, _) = match autoscaling {
+        Ok(targets) => (
+            description
+                .table_and_indexes
+                .iter()
+                .filter(|t| targets.contains(&(name.to_owned(), t.index.clone())))
+                .map(|t| t.index.clone())
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(std::sync::Arc::new(e))),
+    };
+    let candidate = run::Candidate {
+        table,
+        tags,
+        mode,
+        description,
+        autoscaled: &autoscaled,
+        autoscaling_unknown: unknown,
+    };
+    match run::prepare(config, limits, candidate) {
         Ok(p) => {
             let usage = measure(clients, std::slice::from_ref(&p), 1, now).await;
             Ok(decide(p, &usage, now))

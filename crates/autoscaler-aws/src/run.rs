@@ -1,28 +1,48 @@
 //! One run of the pipeline (DESIGN section 2): discover -> describe -> measure -> decide ->
-//! apply -> report. Both Lambda functions and the CLI's `plan` call [`run`]. One table's failure
-//! never stops the run; it is recorded in the [`RunSummary`].
+//! apply -> report. Both Lambda functions and the CLI's `plan` call [`run`] (the functions with
+//! their invocation's deadline, [`run_within`]). One table's failure never stops the run; it is
+//! recorded in the [`RunSummary`].
+//!
+//! The stages, each a function of its own:
+//! - [`discover_and_prepare`]: discover by tag, `DescribeTable` each managed table, resolve its
+//!   settings, and set aside what must not be touched: a table skipped whole (not opted in, a
+//!   near-miss opt-in value such as `On`, on-demand, not `ACTIVE`, a global table, every target
+//!   managed by Application Auto Scaling) or one target of it (a GSI that is not `ACTIVE`, say
+//!   backfilling; a table or GSI that Application Auto Scaling manages).
+//! - [`measure`]: `GetMetricData` for the targets left, one fetch per look-back window (a table
+//!   tagged with a long window does not lengthen every series).
+//! - [`decisions`]: the policy, per target, then per table ([`scaling_policy::coupling`]: a
+//!   write-throttled GSI holds the table's writes up, and the per-table quota is shared by the
+//!   table and its GSIs).
+//! - apply ([`crate::apply`]): for each table with a change, under its lease, and within the
+//!   invocation's deadline.
 //!
 //! The CLI's `status` reuses the building blocks instead of a whole run, so that it shows exactly
-//! what the functions would decide without applying anything: [`discover_and_prepare`] (discover,
-//! describe, validate), [`series_keys`] + [`aws::fetch_usage`] (measure) and [`decisions`]
-//! (decide, in either direction).
+//! what the functions would decide without applying anything: [`discover_and_prepare`],
+//! [`series_keys`] + [`aws::fetch_usage`] and [`decisions`] (in either direction).
 //!
-//! Every decision is logged as one `decision` line whose `applied` field ([`Applied`]) says what
-//! became of it; a failed table carries its typed error ([`TableError`]) into its report.
+//! **Logs.** Every decision is logged as one `decision` line whose `applied` field ([`Applied`])
+//! says what became of it, each table as one `table` line (its outcome, reason or error), and
+//! the run as one compact `run summary` line of counts: a line stays far below CloudWatch Logs'
+//! 256 KB event limit whatever the number of tables. The whole summary is the function's
+//! result.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
+use scaling_policy::coupling::{TargetDecision, cap_total, gsi_write_throttled, scale_down_table};
 use scaling_policy::{
-    Boost, Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
+    Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
     scale_down_pair, scale_up,
 };
 use serde::Serialize;
 
 use crate::aws::{self, Clients, Measured, SeriesKey};
+use crate::deadline::{Clock, Deadline};
 use crate::env::RunConfig;
 use crate::error::{Error, ErrorKind, TableError};
-use crate::table::{Billing, CapacityChange, Status, TableDescription, TaggedTable};
+use crate::table::{Billing, CapacityChange, Limits, Status, TableDescription, TaggedTable};
 
 /// Which of the two functions is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -50,6 +70,80 @@ impl std::fmt::Display for Direction {
     }
 }
 
+/// Why a table (or one target of it) was left alone this run, for a benign reason: the run
+/// succeeds. Part of the product's interface: the names ([`SkipReason::as_str`]) are in the
+/// JSON, the logs and the CLI, and never change meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The opt-in tag's value is neither `on` nor `dry-run` (`off`, ...).
+    NotOptedIn,
+    /// The opt-in tag's value differs from `on` or `dry-run` only in case or spaces (`On`,
+    /// `on `): not managed (IAM compares it exactly), and said so rather than ignored.
+    OptInNearMiss,
+    /// An on-demand (`PAY_PER_REQUEST`) table.
+    OnDemand,
+    /// The table, or the GSI, is not `ACTIVE` (being created, backfilled, updated, deleted).
+    NotActive,
+    /// Application Auto Scaling manages the table or GSI (it has a scalable target).
+    ApplicationAutoScaling,
+    /// A global table: its replicas in other regions would be scaled by other stacks.
+    GlobalTable,
+    /// The table was being updated (`ResourceInUseException`, or `UPDATING` when described
+    /// again before the change); the next run retries.
+    InUse,
+    /// The table no longer exists.
+    Gone,
+    /// The other function holds the table's lease; the next run retries.
+    LeaseHeld,
+    /// The table's description did not yet show the last change made under its lease
+    /// (`DescribeTable` is eventually consistent), or changed during the run; the next run
+    /// retries.
+    StaleDescription,
+    /// Not started, or a decrease not made, because the invocation's deadline was near.
+    Deadline,
+}
+
+impl SkipReason {
+    /// Every reason, in documentation order.
+    pub const ALL: [SkipReason; 11] = [
+        SkipReason::NotOptedIn,
+        SkipReason::OptInNearMiss,
+        SkipReason::OnDemand,
+        SkipReason::NotActive,
+        SkipReason::ApplicationAutoScaling,
+        SkipReason::GlobalTable,
+        SkipReason::InUse,
+        SkipReason::Gone,
+        SkipReason::LeaseHeld,
+        SkipReason::StaleDescription,
+        SkipReason::Deadline,
+    ];
+
+    /// The name used in JSON and logs, e.g. `opt_in_near_miss`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotOptedIn => "not_opted_in",
+            SkipReason::OptInNearMiss => "opt_in_near_miss",
+            SkipReason::OnDemand => "on_demand",
+            SkipReason::NotActive => "not_active",
+            SkipReason::ApplicationAutoScaling => "application_auto_scaling",
+            SkipReason::GlobalTable => "global_table",
+            SkipReason::InUse => "in_use",
+            SkipReason::Gone => "gone",
+            SkipReason::LeaseHeld => "lease_held",
+            SkipReason::StaleDescription => "stale_description",
+            SkipReason::Deadline => "deadline",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One decision about one dimension of the table or of a GSI.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TableOrIndexDecision {
@@ -70,16 +164,30 @@ pub enum Outcome {
     Unchanged,
     /// A change was decided but not applied (dry-run globally or by tag).
     DryRun,
-    /// Not managed this run, for a benign reason (not opted in, on-demand, not active...).
+    /// Not managed this run, for a benign reason.
     Skipped {
         /// Why.
-        reason: String,
+        reason: SkipReason,
+        /// The particulars (the tag and its value, the status, the regions...).
+        detail: String,
     },
-    /// Needs attention: bad override tags, or an AWS error. The table was left alone.
+    /// Needs attention: bad override tags, an AWS error, the runaway guard. The table was left
+    /// alone (or, for a refused increase, changed without it).
     Failed {
         /// The error (JSON: its cause chain).
         error: TableError,
     },
+}
+
+/// A target of a table (the table itself or a GSI) left alone while the others are managed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SkippedTarget {
+    /// `None` for the table itself, else the GSI.
+    pub index: Option<String>,
+    /// Why.
+    pub reason: SkipReason,
+    /// The particulars.
+    pub detail: String,
 }
 
 /// The report on one table.
@@ -94,6 +202,9 @@ pub struct TableReport {
     pub outcome: Outcome,
     /// Every decision made (empty when skipped before deciding).
     pub decisions: Vec<TableOrIndexDecision>,
+    /// Targets of the table that were not decided on (a GSI being backfilled...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_targets: Vec<SkippedTarget>,
 }
 
 /// A table that was skipped, and why.
@@ -102,7 +213,9 @@ pub struct Skipped {
     /// Table name.
     pub table: String,
     /// Why.
-    pub reason: String,
+    pub reason: SkipReason,
+    /// The particulars.
+    pub detail: String,
 }
 
 /// A table that failed, and the error.
@@ -158,9 +271,10 @@ impl RunSummary {
         for t in &s.tables {
             match &t.outcome {
                 Outcome::Changed => s.tables_changed += 1,
-                Outcome::Skipped { reason } => s.skipped.push(Skipped {
+                Outcome::Skipped { reason, detail } => s.skipped.push(Skipped {
                     table: t.table.clone(),
-                    reason: reason.clone(),
+                    reason: *reason,
+                    detail: detail.clone(),
                 }),
                 Outcome::Failed { error } => s.failed.push(Failed {
                     table: t.table.clone(),
@@ -183,15 +297,37 @@ impl RunSummary {
 pub struct Prepared {
     /// Its opt-in mode.
     pub mode: Mode,
+    /// Its tags, parsed (to prepare it again on a fresh description).
+    pub tags: TableTags,
     /// What `DescribeTable` said.
     pub description: TableDescription,
     /// Settings of the table and of each GSI, in the order of `description.table_and_indexes`
     /// (tag overrides applied, max capped at the table quota from `DescribeLimits`).
     pub settings: Vec<Settings>,
-    /// The table as discovered: its ARN and all its tags.
+    /// The table as discovered: its ARN and all its tags (its boosts, expired ones included,
+    /// are in `tags.boosts`, see [`crate::boost`]).
     pub tagged: TaggedTable,
-    /// Its boosts, expired ones included (see [`crate::boost`]).
-    pub boosts: Vec<Boost>,
+    /// Targets not to decide on (a GSI that is not `ACTIVE`, one Application Auto Scaling
+    /// manages).
+    pub skipped_targets: Vec<SkippedTarget>,
+    /// The quotas from `DescribeLimits`, when it answered.
+    pub limits: Option<Limits>,
+    /// Set when it is unknown whether Application Auto Scaling manages the table (its check
+    /// failed): the table is decided on, but not changed.
+    pub autoscaling_unknown: Option<Arc<Error>>,
+}
+
+impl Prepared {
+    /// The targets decided on, with their settings, table first.
+    pub fn managed_targets(
+        &self,
+    ) -> impl Iterator<Item = (&crate::table::TableOrIndex, &Settings)> + '_ {
+        self.description
+            .table_and_indexes
+            .iter()
+            .zip(&self.settings)
+            .filter(|(t, _)| !self.skipped_targets.iter().any(|s| s.index == t.index))
+    }
 }
 
 /// The first half of a run (discover -> describe -> validate), before measuring: the tables
@@ -200,30 +336,45 @@ pub struct Prepared {
 pub struct Discovery {
     /// Managed tables ready for decisions, in no particular order.
     pub prepared: Vec<Prepared>,
-    /// Tables skipped (not opted in, on-demand, not `ACTIVE`, gone) or failed (bad tags, AWS
+    /// Tables skipped (not opted in, on-demand, not `ACTIVE`, gone...) or failed (bad tags, AWS
     /// errors), with their reasons.
     pub reports: Vec<TableReport>,
 }
 
-fn report(table: &str, mode: Option<Mode>, outcome: Outcome) -> TableReport {
+pub(crate) fn report(table: &str, mode: Option<Mode>, outcome: Outcome) -> TableReport {
     TableReport {
         table: table.to_owned(),
         mode,
         outcome,
         decisions: Vec::new(),
+        skipped_targets: Vec::new(),
     }
 }
 
-fn skipped(table: &str, mode: Option<Mode>, reason: impl Into<String>) -> TableReport {
-    let reason = reason.into();
-    tracing::info!(table, reason = %reason, "table skipped");
-    report(table, mode, Outcome::Skipped { reason })
+pub(crate) fn skipped(
+    table: &str,
+    mode: Option<Mode>,
+    reason: SkipReason,
+    detail: impl Into<String>,
+) -> TableReport {
+    report(
+        table,
+        mode,
+        Outcome::Skipped {
+            reason,
+            detail: detail.into(),
+        },
+    )
 }
 
-fn failed(table: &str, mode: Option<Mode>, error: Error) -> TableReport {
-    let error = TableError::from(error);
-    tracing::error!(table, error = %error, "table failed");
-    report(table, mode, Outcome::Failed { error })
+pub(crate) fn failed(table: &str, mode: Option<Mode>, error: Error) -> TableReport {
+    report(
+        table,
+        mode,
+        Outcome::Failed {
+            error: TableError::from(error),
+        },
+    )
 }
 
 /// Discovers the tables carrying the opt-in tag, describes the managed ones and resolves their
@@ -233,82 +384,146 @@ pub async fn discover_and_prepare(
     clients: &Clients,
     config: &RunConfig,
 ) -> Result<Discovery, Error> {
-    let tagged = aws::discover(clients, &config.tag_key).await?;
-    let mut reports = Vec::new();
+    discover_and_prepare_within(clients, config, &Deadline::NONE).await
+}
+
+/// Why a table's tags do not make it managed, if they do not: skipped (not opted in, a near
+/// miss) or failed (malformed overrides on a table that is opted in).
+fn opt_in(config: &RunConfig, table: &TaggedTable) -> Result<TableTags, TableReport> {
+    let key = &config.tag_key;
+    let value = table
+        .tags
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let not_managed = || match Mode::near_miss(value) {
+        Some(meant) => skipped(
+            &table.name,
+            None,
+            SkipReason::OptInNearMiss,
+            format!(
+                "tag {key} = {value:?} is not exactly {meant:?}: case and spaces count, as in the IAM condition"
+            ),
+        ),
+        None => skipped(
+            &table.name,
+            None,
+            SkipReason::NotOptedIn,
+            format!("tag {key} = {value:?}"),
+        ),
+    };
+    if Mode::from_tag_value(value).is_none() {
+        // Switched off: its leftover override tags, well-formed or not, are none of our business.
+        return Err(not_managed());
+    }
+    TableTags::parse(
+        key,
+        table.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )
+    .map_err(|source| {
+        failed(
+            &table.name,
+            Mode::from_tag_value(value),
+            Error::Config {
+                table: table.name.clone(),
+                source,
+            },
+        )
+    })
+}
+
+/// [`discover_and_prepare`], starting no `DescribeTable` once `deadline` is near.
+pub(crate) async fn discover_and_prepare_within(
+    clients: &Clients,
+    config: &RunConfig,
+    deadline: &Deadline,
+) -> Result<Discovery, Error> {
+    let discovered = aws::discover(clients, &config.tag_key).await?;
+    let mut reports: Vec<TableReport> = discovered
+        .failed
+        .into_iter()
+        .map(|(name, e)| failed(&name, None, e))
+        .collect();
     let mut managed = Vec::new();
-    for table in tagged {
-        let tags = TableTags::parse(
-            &config.tag_key,
-            table.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        match tags {
-            Err(source) => {
-                let mode = TableTags::mode_of(
-                    &config.tag_key,
-                    table.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                );
-                if mode.is_none() {
-                    // Switched off: its leftover override tags are none of our business.
-                    reports.push(skipped(
-                        &table.name,
-                        None,
-                        format!("not opted in (tag {} is not on or dry-run)", config.tag_key),
-                    ));
-                    continue;
-                }
-                let err = Error::Config {
-                    table: table.name.clone(),
-                    source,
-                };
-                reports.push(failed(&table.name, mode, err));
-            }
-            Ok(TableTags { mode: None, .. }) => {
-                let value = table
-                    .tags
-                    .iter()
-                    .find(|(k, _)| *k == config.tag_key)
-                    .map(|(_, v)| v.as_str())
-                    .unwrap_or_default();
-                reports.push(skipped(
-                    &table.name,
-                    None,
-                    format!("not opted in (tag {} = {value:?})", config.tag_key),
-                ));
-            }
+    for table in discovered.tables {
+        match opt_in(config, &table) {
             Ok(tags) => managed.push((table, tags)),
+            Err(report) => reports.push(report),
         }
     }
 
-    // Describe every managed table, a few at a time.
+    // Describe every managed table, a few at a time, none once the deadline is near.
     let described: Vec<_> = stream::iter(managed)
         .map(|(table, tags)| async move {
-            let d = aws::describe(clients, &table.name).await;
+            let d = if deadline.allows_start() {
+                Some(aws::describe(clients, &table.name).await)
+            } else {
+                None
+            };
             (table, tags, d)
         })
         .buffer_unordered(config.concurrency)
         .collect()
         .await;
 
-    let limits = if described.is_empty() {
-        None
+    let any = described.iter().any(|(_, _, d)| matches!(d, Some(Ok(_))));
+    let (limits, autoscaling) = if any {
+        tokio::join!(aws::limits(clients), aws::scalable_targets(clients))
     } else {
-        aws::table_limits(clients).await
+        (None, Ok(Default::default()))
     };
+    let autoscaling = autoscaling.map_err(|e| {
+        tracing::warn!(error = %crate::error::chain(&e), "cannot tell which tables Application Auto Scaling manages; tables with a change fail");
+        Arc::new(e)
+    });
     let mut prepared = Vec::new();
     for (table, tags, d) in described {
         let mode = tags.mode.unwrap_or(Mode::On);
         let description = match d {
-            Ok(d) => d,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                reports.push(skipped(&table.name, Some(mode), "table no longer exists"));
+            None => {
+                reports.push(skipped(
+                    &table.name,
+                    Some(mode),
+                    SkipReason::Deadline,
+                    "not started: the invocation's deadline was near",
+                ));
                 continue;
             }
-            Err(e) => {
+            Some(Ok(d)) => d,
+            Some(Err(e)) if e.kind() == ErrorKind::NotFound => {
+                reports.push(skipped(
+                    &table.name,
+                    Some(mode),
+                    SkipReason::Gone,
+                    "table no longer exists",
+                ));
+                continue;
+            }
+            Some(Err(e)) => {
                 reports.push(failed(&table.name, Some(mode), e));
                 continue;
             }
         };
-        match prepare(config, limits, table, tags, mode, description) {
+        let managed_by_aas: Vec<Option<String>> = match &autoscaling {
+            Ok(targets) => description
+                .table_and_indexes
+                .iter()
+                .filter(|t| targets.contains(&(table.name.clone(), t.index.clone())))
+                .map(|t| t.index.clone())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let unknown = autoscaling.as_ref().err().cloned();
+        let candidate = Candidate {
+            table,
+            tags,
+            mode,
+            description,
+            autoscaled: &managed_by_aas,
+            autoscaling_unknown: unknown,
+        };
+        match prepare(config, limits, candidate) {
             Ok(p) => prepared.push(p),
             Err(r) => reports.push(r),
         }
@@ -316,12 +531,13 @@ pub async fn discover_and_prepare(
     Ok(Discovery { prepared, reports })
 }
 
-/// The metric series (table or GSI x read or write) the decisions about `prepared` need.
+/// The metric series (table or GSI x read or write) the decisions about `prepared` need: every
+/// dimension of every target decided on.
 pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
     prepared
         .iter()
         .flat_map(|p| {
-            p.description.table_and_indexes.iter().flat_map(move |t| {
+            p.managed_targets().flat_map(move |(t, _)| {
                 Dimension::BOTH.map(|dimension| SeriesKey {
                     table: p.description.name.clone(),
                     index: t.index.clone(),
@@ -332,97 +548,222 @@ pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
         .collect()
 }
 
-/// Runs the pipeline once. Errors only when the tables cannot be discovered at all; every
-/// per-table problem is in the summary instead.
+/// Measures what the decisions about `prepared` in `direction` need: one [`aws::fetch_usage`]
+/// per look-back window length, each over the complete minutes of its window before `now`'s
+/// minute (a target tagged with a long window gets a long series; the others stay short).
+pub async fn measure(
+    clients: &Clients,
+    prepared: &[Prepared],
+    direction: Direction,
+    now: Timestamp,
+) -> Measured {
+    let mut by_window: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
+    for p in prepared {
+        for (t, s) in p.managed_targets() {
+            let window = match direction {
+                Direction::Up => s.up_window_minutes,
+                Direction::Down => s.down_window_minutes,
+            };
+            by_window
+                .entry(window)
+                .or_default()
+                .extend(Dimension::BOTH.map(|dimension| SeriesKey {
+                    table: p.description.name.clone(),
+                    index: t.index.clone(),
+                    dimension,
+                }));
+        }
+    }
+    let end = now.floor_minute();
+    let mut usage = Measured::new();
+    for (window, keys) in by_window {
+        let start = end.plus_secs(-60 * i64::from(window));
+        usage.extend(aws::fetch_usage(clients, &keys, start, end).await);
+    }
+    usage
+}
+
+/// Runs the pipeline once, without a deadline. Errors only when the tables cannot be discovered
+/// at all; every per-table problem is in the summary instead.
 pub async fn run(
     clients: &Clients,
     config: &RunConfig,
     direction: Direction,
     now: Timestamp,
 ) -> Result<RunSummary, Error> {
+    run_within(clients, config, direction, now, Deadline::NONE).await
+}
+
+/// Runs the pipeline once within the invocation's `deadline` (see [`crate::deadline`]).
+pub async fn run_within(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+    deadline: Deadline,
+) -> Result<RunSummary, Error> {
+    let clock = Clock::starting_at(now);
     let Discovery {
         prepared,
         mut reports,
-    } = discover_and_prepare(clients, config).await?;
-
-    // Measure: one GetMetricData window for every target of every prepared table.
-    let window = prepared
-        .iter()
-        .flat_map(|p| &p.settings)
-        .map(|s| match direction {
-            Direction::Up => s.up_window_minutes,
-            Direction::Down => s.down_window_minutes,
-        })
-        .max()
-        .unwrap_or(1);
-    let end = now.floor_minute();
-    let start = end.plus_secs(-60 * i64::from(window));
-    let keys = series_keys(&prepared);
-    let usage = if keys.is_empty() {
-        Measured::new()
+    } = discover_and_prepare_within(clients, config, &deadline).await?;
+    let usage = measure(clients, &prepared, direction, now).await;
+    // The expired boosts' tags are removed after the changes are applied (housekeeping).
+    let expired_boosts: Vec<Prepared> = if direction == Direction::Up && !config.dry_run {
+        prepared
+            .iter()
+            .filter(|p| !crate::boost::expired_keys(config, p, now).is_empty())
+            .cloned()
+            .collect()
     } else {
-        aws::fetch_usage(clients, &keys, start, end).await
+        Vec::new()
     };
-
-    // Decide, then apply, a few tables at a time.
-    let decided: Vec<_> = prepared
-        .iter()
-        .map(|p| decide(p, &usage, direction, now))
+    let decided: Vec<(Prepared, Decided)> = prepared
+        .into_iter()
+        .map(|p| {
+            let d = decide(&p, &usage, direction, now);
+            (p, d)
+        })
         .collect();
-    let applied: Vec<TableReport> = stream::iter(decided)
-        .map(|d| apply(clients, config, d))
-        .buffer_unordered(config.concurrency)
-        .collect()
-        .await;
-    reports.extend(applied);
-    if direction == Direction::Up && !config.dry_run {
-        crate::boost::remove_expired(clients, config, &prepared, now).await;
-    }
+    let context = crate::apply::Context {
+        clients,
+        config,
+        direction,
+        clock,
+        deadline,
+        usage: &usage,
+    };
+    reports.extend(crate::apply::apply_all(&context, decided).await);
+    crate::boost::remove_expired(clients, config, &expired_boosts, now).await;
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
+    log_summary(&summary);
+    Ok(summary)
+}
+
+/// One `table` line per table and one compact `run summary` line (see the module header).
+fn log_summary(summary: &RunSummary) {
+    for t in &summary.tables {
+        let outcome = match &t.outcome {
+            Outcome::Changed => "changed",
+            Outcome::Unchanged => "unchanged",
+            Outcome::DryRun => "dry_run",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Failed { .. } => "failed",
+        };
+        let (reason, detail, error) = match &t.outcome {
+            Outcome::Skipped { reason, detail } => {
+                (Some(reason.as_str()), Some(detail.as_str()), None)
+            }
+            Outcome::Failed { error } => (None, None, Some(error.to_string())),
+            _ => (None, None, None),
+        };
+        let skipped_targets = (!t.skipped_targets.is_empty()).then(|| {
+            t.skipped_targets
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} ({}: {})",
+                        s.index.as_deref().unwrap_or("table"),
+                        s.reason,
+                        s.detail
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        if error.is_some() {
+            tracing::error!(
+                table = %t.table,
+                mode = t.mode.map(Mode::as_str),
+                outcome,
+                error,
+                "table"
+            );
+        } else {
+            tracing::info!(
+                table = %t.table,
+                mode = t.mode.map(Mode::as_str),
+                outcome,
+                reason,
+                detail,
+                skipped_targets,
+                changes = t.decisions.iter().filter(|d| d.decision.changes()).count(),
+                "table"
+            );
+        }
+    }
     tracing::info!(
-        direction = direction.as_str(),
+        direction = summary.direction.as_str(),
+        at = %summary.at,
+        dry_run = summary.dry_run,
         tables_seen = summary.tables_seen,
         tables_managed = summary.tables_managed,
         tables_changed = summary.tables_changed,
         skipped = summary.skipped.len(),
         failed = summary.failed.len(),
-        summary = %serde_json::to_string(&summary).unwrap_or_default(),
         "run summary"
     );
-    Ok(summary)
+}
+
+/// What is known of a managed table when it is prepared.
+pub(crate) struct Candidate<'a> {
+    /// The table as discovered (ARN and tags).
+    pub table: TaggedTable,
+    /// Its tags, parsed.
+    pub tags: TableTags,
+    /// Its opt-in mode.
+    pub mode: Mode,
+    /// What `DescribeTable` said.
+    pub description: TableDescription,
+    /// The targets Application Auto Scaling manages.
+    pub autoscaled: &'a [Option<String>],
+    /// Set when that could not be checked.
+    pub autoscaling_unknown: Option<Arc<Error>>,
 }
 
 /// Validates a described table against its tags; a report instead when it must be left alone.
 pub(crate) fn prepare(
     config: &RunConfig,
-    limits: Option<(u64, u64)>,
-    table: TaggedTable,
-    tags: TableTags,
-    mode: Mode,
-    description: TableDescription,
+    limits: Option<Limits>,
+    candidate: Candidate<'_>,
 ) -> Result<Prepared, TableReport> {
-    let name = table.name.clone();
+    let Candidate {
+        table,
+        tags,
+        mode,
+        description,
+        autoscaled,
+        autoscaling_unknown,
+    } = candidate;
+    let name = description.name.clone();
     if description.billing == Billing::OnDemand {
         return Err(skipped(
             &name,
             Some(mode),
+            SkipReason::OnDemand,
             "on-demand (PAY_PER_REQUEST) table",
         ));
     }
-    if let Some(t) = description
-        .table_and_indexes
-        .iter()
-        .find(|t| t.status != Status::Active)
-    {
-        let what = t
-            .index
-            .as_deref()
-            .map_or_else(|| "table".to_owned(), |i| format!("index {i}"));
+    if !description.replicas.is_empty() {
         return Err(skipped(
             &name,
             Some(mode),
-            format!("{what} is {}", t.status),
+            SkipReason::GlobalTable,
+            format!(
+                "a global table (replicas: {}): not supported yet, as other regions' stacks would scale its replicas",
+                description.replicas.join(", ")
+            ),
+        ));
+    }
+    if let Some(t) = description.table_and_indexes.first()
+        && t.status != Status::Active
+    {
+        return Err(skipped(
+            &name,
+            Some(mode),
+            SkipReason::NotActive,
+            format!("table is {}", t.status),
         ));
     }
     let config_err = |source| {
@@ -440,40 +781,81 @@ pub(crate) fn prepare(
     )
     .map_err(config_err)?;
     let mut settings = Vec::new();
+    let mut skipped_targets = Vec::new();
     for t in &description.table_and_indexes {
         let mut s = tags
             .resolve(&config.defaults, t.index.as_deref())
             .map_err(config_err)?;
-        if let Some((read_max, write_max)) = limits {
-            // DynamoDB's per-table quota (adjustable, so read, not hard-coded).
-            s.read.max = s.read.max.min(read_max).max(s.read.min);
-            s.write.max = s.write.max.min(write_max).max(s.write.min);
+        if let Some(l) = limits {
+            // DynamoDB's per-table quota (adjustable, so read, not hard-coded); their sum is
+            // capped when deciding (scaling_policy::coupling).
+            s.read.max = s.read.max.min(l.table_read).max(s.read.min);
+            s.write.max = s.write.max.min(l.table_write).max(s.write.min);
         }
         settings.push(s);
+        let what = t
+            .index
+            .as_deref()
+            .map_or_else(|| "the table".to_owned(), |i| format!("index {i}"));
+        if autoscaled.contains(&t.index) {
+            skipped_targets.push(SkippedTarget {
+                index: t.index.clone(),
+                reason: SkipReason::ApplicationAutoScaling,
+                detail: format!(
+                    "Application Auto Scaling has a scalable target for {what}: deregister it to hand it over (README)"
+                ),
+            });
+        } else if t.status != Status::Active {
+            skipped_targets.push(SkippedTarget {
+                index: t.index.clone(),
+                reason: SkipReason::NotActive,
+                detail: format!("{what} is {}", t.status),
+            });
+        }
+    }
+    if skipped_targets.len() == description.table_and_indexes.len() {
+        let first = &skipped_targets[0];
+        let detail = skipped_targets
+            .iter()
+            .map(|s| s.detail.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(skipped(&name, Some(mode), first.reason, detail));
     }
     Ok(Prepared {
         mode,
+        tags,
         description,
         settings,
         tagged: table,
-        boosts: tags.boosts,
+        skipped_targets,
+        limits,
+        autoscaling_unknown,
     })
 }
 
 /// A table with its decisions, before applying.
-struct Decided {
-    table: String,
-    mode: Mode,
-    decisions: Vec<TableOrIndexDecision>,
-    changes: Vec<CapacityChange>,
+#[derive(Debug)]
+pub(crate) struct Decided {
+    pub(crate) decisions: Vec<TableOrIndexDecision>,
+    pub(crate) changes: Vec<CapacityChange>,
     /// Set when the decisions could not be made.
-    error: Option<Error>,
+    pub(crate) error: Option<Error>,
 }
 
-/// The decisions about the table and each GSI (read, then write) of one prepared table in
-/// `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns them).
-/// `Err` says which series could not be fetched. Exactly what [`run`] decides; it applies
-/// nothing.
+impl Decided {
+    /// Whether any change raises capacity.
+    pub(crate) fn raises(&self) -> bool {
+        self.decisions
+            .iter()
+            .any(|d| d.decision.to > d.decision.from)
+    }
+}
+
+/// The decisions about the managed targets (read, then write, table first) of one prepared
+/// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] or
+/// [`measure`] return them). `Err` says which series could not be fetched. Exactly what [`run`]
+/// decides; it applies nothing.
 pub fn decisions(
     p: &Prepared,
     usage: &Measured,
@@ -488,7 +870,8 @@ pub fn decisions(
 }
 
 /// The usage of one series as [`aws::fetch_usage`] returned it, or why it is missing (its batch
-/// failed, or it was never asked for), as an error naming its table.
+/// failed, CloudWatch did not answer it completely, or it was never asked for), as an error
+/// naming its table.
 pub fn series<'a>(usage: &'a Measured, key: &SeriesKey) -> Result<&'a Usage, Error> {
     match usage.get(key) {
         Some(Ok(u)) => Ok(u),
@@ -502,16 +885,22 @@ pub fn series<'a>(usage: &'a Measured, key: &SeriesKey) -> Result<&'a Usage, Err
     }
 }
 
-fn decide(p: &Prepared, usage: &Measured, direction: Direction, now: Timestamp) -> Decided {
-    let name = p.description.name.clone();
+pub(crate) fn decide(
+    p: &Prepared,
+    usage: &Measured,
+    direction: Direction,
+    now: Timestamp,
+) -> Decided {
+    let name = &p.description.name;
     let mut decided = Decided {
-        table: name.clone(),
-        mode: p.mode,
         decisions: Vec::new(),
         changes: Vec::new(),
         error: None,
     };
-    for (part, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
+    // The usage of every managed target, read and write (the newest minute as a lower bound, see
+    // `aws`).
+    let mut inputs = Vec::new();
+    for (part, settings) in p.managed_targets() {
         let series = |dimension| {
             let key = SeriesKey {
                 table: name.clone(),
@@ -520,45 +909,82 @@ fn decide(p: &Prepared, usage: &Measured, direction: Direction, now: Timestamp) 
             };
             series(usage, &key)
         };
-        let (read_usage, write_usage) = match (series(Dimension::Read), series(Dimension::Write)) {
-            (Ok(r), Ok(w)) => (r, w),
+        match (series(Dimension::Read), series(Dimension::Write)) {
+            (Ok(r), Ok(w)) => inputs.push((part, settings, r, w)),
             (Err(e), _) | (_, Err(e)) => {
                 decided.error = Some(e);
                 return decided;
             }
-        };
+        }
+    }
+    let table_settings = p.settings.first();
+    let gsi_throttled = match (direction, table_settings) {
+        (Direction::Down, Some(s)) => gsi_write_throttled(
+            s,
+            inputs
+                .iter()
+                .filter(|(part, ..)| part.index.is_some())
+                .map(|(_, _, _, w)| *w),
+            now,
+        ),
+        _ => false,
+    };
+    let mut pairs: Vec<(Option<String>, [Decision; 2])> = Vec::new();
+    for (part, settings, read_usage, write_usage) in &inputs {
         let boost = |dimension| crate::boost::floor(p, part.index.as_deref(), dimension, now);
-        let read = DimensionInput {
-            dimension: Dimension::Read,
-            state: &part.read,
-            usage: read_usage,
-            history: None,
-            boost: boost(Dimension::Read),
-        };
-        let write = DimensionInput {
-            dimension: Dimension::Write,
-            state: &part.write,
-            usage: write_usage,
-            history: None,
-            boost: boost(Dimension::Write),
-        };
-        let [r, w] = match direction {
+        let read = DimensionInput::new(Dimension::Read, &part.read, read_usage)
+            .with_boost(boost(Dimension::Read));
+        let write = DimensionInput::new(Dimension::Write, &part.write, write_usage)
+            .with_boost(boost(Dimension::Write));
+        let pair = match direction {
             Direction::Up => [
                 scale_up(settings, read, now),
                 scale_up(settings, write, now),
             ],
+            Direction::Down if part.index.is_none() => {
+                scale_down_table(settings, read, write, now, gsi_throttled)
+            }
             Direction::Down => scale_down_pair(settings, read, write, now),
         };
+        pairs.push((part.index.clone(), pair));
+    }
+    if let Some(limits) = p.limits {
+        for (dimension, max_total) in [
+            (Dimension::Read, limits.table_read),
+            (Dimension::Write, limits.table_write),
+        ] {
+            // The targets left alone (a GSI being backfilled...) hold their share of the quota.
+            let held: u64 = p
+                .description
+                .table_and_indexes
+                .iter()
+                .filter(|t| p.skipped_targets.iter().any(|s| s.index == t.index))
+                .map(|t| match dimension {
+                    Dimension::Read => t.read.provisioned,
+                    Dimension::Write => t.write.provisioned,
+                })
+                .sum();
+            let mut targets: Vec<TargetDecision<'_>> = pairs
+                .iter_mut()
+                .map(|(index, pair)| TargetDecision {
+                    is_index: index.is_some(),
+                    decision: &mut pair[usize::from(dimension == Dimension::Write)],
+                })
+                .collect();
+            cap_total(&mut targets, max_total.saturating_sub(held));
+        }
+    }
+    for (index, [r, w]) in pairs {
         if r.changes() || w.changes() {
             decided.changes.push(CapacityChange {
-                index: part.index.clone(),
+                index: index.clone(),
                 read: r.to,
                 write: w.to,
             });
         }
         for decision in [r, w] {
             decided.decisions.push(TableOrIndexDecision {
-                index: part.index.clone(),
+                index: index.clone(),
                 decision,
             });
         }
@@ -575,8 +1001,8 @@ pub enum Applied {
     DryRun,
     /// `applied`: `UpdateTable` accepted the change.
     Applied,
-    /// `not_applied`: `UpdateTable` was refused or failed, or the table was busy or gone; the
-    /// table's outcome says why.
+    /// `not_applied`: `UpdateTable` was refused or failed, or the table was busy, gone, held by
+    /// the other function or out of time; the table's outcome says why.
     NotApplied,
 }
 
@@ -592,7 +1018,15 @@ impl Applied {
     }
 }
 
-fn log_decisions(table: &str, mode: Mode, applied: Applied, decisions: &[TableOrIndexDecision]) {
+/// One `decision` line per decision: the table and target, what was decided and why, what
+/// became of it, and the numbers behind it (a number the decision did not have is left out,
+/// never logged as a stand-in value).
+pub(crate) fn log_decisions(
+    table: &str,
+    mode: Mode,
+    applied: impl Fn(&TableOrIndexDecision) -> Applied,
+    decisions: &[TableOrIndexDecision],
+) {
     for d in decisions {
         let n = &d.decision.numbers;
         tracing::info!(
@@ -604,69 +1038,22 @@ fn log_decisions(table: &str, mode: Mode, applied: Applied, decisions: &[TableOr
             to = d.decision.to,
             action = d.decision.action.as_str(),
             reason = d.decision.reason.as_str(),
-            applied = applied.as_str(),
-            peak_demand = n.peak_demand.unwrap_or(-1.0),
-            utilisation = n.utilisation.unwrap_or(-1.0),
+            applied = applied(d).as_str(),
+            peak_demand = n.peak_demand,
+            peak_consumed = n.peak_consumed,
+            utilisation = n.utilisation,
             throttle_events = n.throttle_events,
+            key_range_events = n.key_range_events,
             known_minutes = n.known_minutes,
             window_minutes = n.window_minutes,
+            target = n.target,
+            trigger = n.trigger,
+            wanted = n.wanted,
             min = n.min,
             max = n.max,
+            next_decrease_at = n.next_decrease_at.map(|t| t.to_string()),
+            not_before = d.decision.not_before.map(|t| t.to_string()),
             "decision"
         );
     }
-}
-
-async fn apply(clients: &Clients, config: &RunConfig, d: Decided) -> TableReport {
-    let mut report = TableReport {
-        table: d.table.clone(),
-        mode: Some(d.mode),
-        outcome: Outcome::Unchanged,
-        decisions: d.decisions,
-    };
-    if let Some(error) = d.error {
-        let error = TableError::from(error);
-        tracing::error!(table = %d.table, error = %error, "table failed");
-        report.outcome = Outcome::Failed { error };
-        return report;
-    }
-    let applied = if d.changes.is_empty() {
-        Applied::NoChange
-    } else if config.dry_run || d.mode == Mode::DryRun {
-        report.outcome = Outcome::DryRun;
-        Applied::DryRun
-    } else {
-        match aws::update_table(clients, &d.table, &d.changes).await {
-            Ok(()) => {
-                report.outcome = Outcome::Changed;
-                Applied::Applied
-            }
-            Err(e) => {
-                report.outcome = match e.kind() {
-                    ErrorKind::InUse => Outcome::Skipped {
-                        reason: "table is being updated (ResourceInUseException); next run retries"
-                            .to_owned(),
-                    },
-                    ErrorKind::NotFound => Outcome::Skipped {
-                        reason: "table no longer exists".to_owned(),
-                    },
-                    ErrorKind::LimitExceeded | ErrorKind::Other => {
-                        Outcome::Failed { error: e.into() }
-                    }
-                };
-                Applied::NotApplied
-            }
-        }
-    };
-    log_decisions(&d.table, d.mode, applied, &report.decisions);
-    match &report.outcome {
-        Outcome::Failed { error } => {
-            tracing::error!(table = %d.table, error = %error, "table failed")
-        }
-        Outcome::Skipped { reason } => {
-            tracing::info!(table = %d.table, reason = %reason, "table skipped")
-        }
-        _ => {}
-    }
-    report
 }

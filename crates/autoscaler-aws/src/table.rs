@@ -70,6 +70,33 @@ pub struct TableDescription {
     pub billing: Billing,
     /// The table first, then each GSI.
     pub table_and_indexes: Vec<TableOrIndex>,
+    /// A global table's replicas in other regions (region names; the version alone, such as
+    /// `2017.11.29`, when `DescribeTable` names no replica). Empty for a table of this region
+    /// only.
+    pub replicas: Vec<String>,
+}
+
+impl TableDescription {
+    /// The table itself or the GSI `index`.
+    pub fn target(&self, index: Option<&str>) -> Option<&TableOrIndex> {
+        self.table_and_indexes
+            .iter()
+            .find(|t| t.index.as_deref() == index)
+    }
+}
+
+/// The per-table and per-account capacity quotas of `DescribeLimits`. The per-table maximum
+/// counts a table and its GSIs together, per dimension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `TableMaxReadCapacityUnits`: reads of a table and its GSIs together.
+    pub table_read: u64,
+    /// `TableMaxWriteCapacityUnits`: writes of a table and its GSIs together.
+    pub table_write: u64,
+    /// `AccountMaxReadCapacityUnits`: reads of every provisioned table of the account and region.
+    pub account_read: u64,
+    /// `AccountMaxWriteCapacityUnits`: writes of every provisioned table of the account and region.
+    pub account_write: u64,
 }
 
 /// The new capacity of one table or GSI (both dimensions, as `UpdateTable` requires).

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use autoscaler_aws::run::Outcome;
-use autoscaler_aws::{Clients, Direction, RunConfig, run};
+use autoscaler_aws::{Clients, Direction, RunConfig, SkipReason, run};
 use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
-use aws_sdk_cloudwatch::types::MetricDataResult;
+use aws_sdk_cloudwatch::types::{MetricDataResult, StatusCode as SeriesStatus};
 use aws_sdk_dynamodb::operation::describe_limits::DescribeLimitsOutput;
 use aws_sdk_dynamodb::operation::describe_table::{DescribeTableError, DescribeTableOutput};
 use aws_sdk_dynamodb::operation::update_table::{
@@ -133,7 +133,9 @@ fn metrics(per_sec: f64, hot: &'static [&'static str], hot_per_sec: f64) -> Rule
                 .find(|d| d.name() == Some("TableName"))
                 .and_then(|d| d.value())
                 .unwrap_or_default();
-            let mut r = MetricDataResult::builder().id(id);
+            let mut r = MetricDataResult::builder()
+                .id(id)
+                .status_code(SeriesStatus::Complete);
             if id.starts_with('c') {
                 let rate = if hot.contains(&table) {
                     hot_per_sec
@@ -154,8 +156,40 @@ fn metrics(per_sec: f64, hot: &'static [&'static str], hot_per_sec: f64) -> Rule
     })
 }
 
+/// The tagging API refuses (the fallback discovery takes over).
+fn tagging_api_down() -> Rule {
+    mock!(aws_sdk_resourcegroupstagging::Client::get_resources).then_http_response(|| {
+        HttpResponse::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
+        )
+    })
+}
+
+/// Application Auto Scaling manages no table.
+fn no_scalable_targets() -> Rule {
+    mock!(aws_sdk_applicationautoscaling::Client::describe_scalable_targets).then_output(|| {
+        aws_sdk_applicationautoscaling::operation::describe_scalable_targets::DescribeScalableTargetsOutput::builder().build()
+    })
+}
+
 fn clients(dynamodb: &[&Rule], cloudwatch: &[&Rule], tagging: &[&Rule]) -> Clients {
+    clients_with(dynamodb, cloudwatch, tagging, &[&no_scalable_targets()])
+}
+
+fn clients_with(
+    dynamodb: &[&Rule],
+    cloudwatch: &[&Rule],
+    tagging: &[&Rule],
+    autoscaling: &[&Rule],
+) -> Clients {
     Clients {
+        autoscaling: mock_client!(
+            aws_sdk_applicationautoscaling,
+            RuleMode::MatchAny,
+            autoscaling,
+            |c| c.retry_config(retry())
+        ),
         dynamodb: mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, dynamodb, |c| c
             .retry_config(retry())),
         cloudwatch: mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, cloudwatch, |c| c
@@ -310,10 +344,11 @@ async fn table_being_updated_is_skipped_until_the_next_run() {
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
         .await
         .unwrap();
-    let Outcome::Skipped { reason } = &s.table("busy").unwrap().outcome else {
+    let Outcome::Skipped { reason, detail } = &s.table("busy").unwrap().outcome else {
         panic!("{s:#?}");
     };
-    assert!(reason.contains("being updated"), "{reason}");
+    assert_eq!(*reason, SkipReason::InUse);
+    assert!(detail.contains("being updated"), "{detail}");
     assert!(s.failed.is_empty(), "a busy table is not an error");
 }
 
@@ -339,7 +374,13 @@ async fn table_deleted_mid_run_is_reported_and_the_run_goes_on() {
         .await
         .unwrap();
     assert!(
-        matches!(&s.table("gone").unwrap().outcome, Outcome::Skipped { reason } if reason.contains("no longer exists")),
+        matches!(
+            &s.table("gone").unwrap().outcome,
+            Outcome::Skipped {
+                reason: SkipReason::Gone,
+                ..
+            }
+        ),
         "{s:#?}"
     );
     assert_eq!(s.table("live").unwrap().outcome, Outcome::Changed);
@@ -387,14 +428,26 @@ async fn cloudwatch_throttling_is_retried() {
     // The scale-up window: the 5 complete minutes before NOW, at 9 units/s.
     let minutes: Vec<i64> = (1..=5).map(|i| NOW - 60 * i).collect();
     let answer = move || {
-        let mut r = MetricDataResult::builder().id("c0");
+        let mut r = MetricDataResult::builder()
+            .id("c0")
+            .status_code(SeriesStatus::Complete);
         for t in &minutes {
             r = r
                 .timestamps(aws_smithy_types::DateTime::from_secs(*t))
                 .values(9.5 * 60.0);
         }
+        // The write series (c1, t1) and the read throttles (t0): complete, without datapoints.
+        let empty = |id: &str| {
+            MetricDataResult::builder()
+                .id(id)
+                .status_code(SeriesStatus::Complete)
+                .build()
+        };
         GetMetricDataOutput::builder()
             .metric_data_results(r.build())
+            .metric_data_results(empty("t0"))
+            .metric_data_results(empty("c1"))
+            .metric_data_results(empty("t1"))
             .build()
     };
     // The first call is throttled, the retry succeeds.
@@ -454,21 +507,28 @@ async fn cloudwatch_throttling_that_persists_fails_the_table_cleanly() {
 
 #[tokio::test]
 async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
+    // And a table it cannot read fails alone. Before: one ListTagsOfResource that failed, or one
+    // DescribeTable that failed with anything but not-found, failed the whole discovery, and
+    // every table with it.
     use aws_sdk_dynamodb::operation::list_tables::ListTablesOutput;
     use aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput;
-    let tagging_down = mock!(aws_sdk_resourcegroupstagging::Client::get_resources)
-        .then_http_response(|| {
-            HttpResponse::new(
-                StatusCode::try_from(400).unwrap(),
-                SdkBody::from(r#"{"__type":"AccessDeniedException","Message":"not allowed"}"#),
-            )
-        });
+    let tagging_down = tagging_api_down();
     let list = mock!(aws_sdk_dynamodb::Client::list_tables).then_output(|| {
         ListTablesOutput::builder()
             .table_names("managed")
             .table_names("unmanaged")
+            .table_names("secret-tags")
+            .table_names("broken")
             .build()
     });
+    let denied = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource)
+        .match_requests(|r| r.resource_arn().is_some_and(|a| a.ends_with("/secret-tags")))
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"com.amazon.coral.service#AccessDeniedException","message":"not authorized to perform: dynamodb:ListTagsOfResource"}"#),
+            )
+        });
     let tags = mock!(aws_sdk_dynamodb::Client::list_tags_of_resource).then_compute_output(|req| {
         let mut out = ListTagsOfResourceOutput::builder();
         if req.resource_arn().is_some_and(|a| a.ends_with("/managed")) {
@@ -482,20 +542,88 @@ async fn discovery_falls_back_to_list_tables_when_the_tagging_api_fails() {
         }
         out.build()
     });
+    let broken = mock!(aws_sdk_dynamodb::Client::describe_table)
+        .match_requests(|r| r.table_name() == Some("broken"))
+        .then_http_response(|| {
+            HttpResponse::new(
+                StatusCode::try_from(400).unwrap(),
+                SdkBody::from(r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"something is wrong"}"#),
+            )
+        });
     let (update, seen) = record_updates();
     let a = describe("managed", table("managed", 10, 10, &[]));
     let b = describe("unmanaged", table("unmanaged", 10, 10, &[]));
+    let d = describe("secret-tags", table("secret-tags", 10, 10, &[]));
     let c = clients(
-        &[&list, &tags, &a, &b, &limits(), &update],
+        &[
+            &list,
+            &denied,
+            &tags,
+            &broken,
+            &a,
+            &b,
+            &d,
+            &limits(),
+            &update,
+        ],
         &[&metrics(9.5, &[], 0.0)],
         &[&tagging_down],
     );
     let s = run(&c, &RunConfig::default(), Direction::Up, now())
         .await
         .unwrap();
-    assert_eq!(s.tables_seen, 1, "{s:#?}");
-    assert_eq!(s.table("managed").unwrap().outcome, Outcome::Changed);
+    assert_eq!(
+        s.table("managed").unwrap().outcome,
+        Outcome::Changed,
+        "{s:#?}"
+    );
+    assert!(s.table("unmanaged").is_none(), "not tagged: not seen");
+    let failed: Vec<(&str, String)> = s
+        .failed
+        .iter()
+        .map(|f| (f.table.as_str(), f.error.to_string()))
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed[0].0 == "broken" && failed[0].1.contains("ValidationException"),
+        "{failed:?}"
+    );
+    assert!(
+        failed[1].0 == "secret-tags" && failed[1].1.contains("ListTagsOfResource"),
+        "{failed:?}"
+    );
     let calls = seen.lock().unwrap();
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].table_name(), Some("managed"));
+}
+
+#[tokio::test]
+async fn a_capacity_missing_from_describe_table_is_an_error_not_zero() {
+    // Before: a missing value became 0 (on-demand for the table, a GSI "raised from 0").
+    let mut out = table("orders", 10, 10, &[("by-user", 5, 5)]);
+    let t = out.table.as_mut().unwrap();
+    let gsi = &mut t.global_secondary_indexes.as_mut().unwrap()[0];
+    gsi.provisioned_throughput = Some(
+        ProvisionedThroughputDescription::builder()
+            .read_capacity_units(5)
+            .build(),
+    );
+    let (update, seen) = record_updates();
+    let c = clients(
+        &[&describe("orders", out), &limits(), &update],
+        &[&metrics(9.5, &[], 0.0)],
+        &[&tagged(&["orders"])],
+    );
+    let s = run(&c, &RunConfig::default(), Direction::Up, now())
+        .await
+        .unwrap();
+    let Outcome::Failed { error } = &s.table("orders").unwrap().outcome else {
+        panic!("{s:#?}");
+    };
+    let error = error.to_string();
+    assert!(
+        error.contains("no provisioned write capacity for index by-user"),
+        "{error}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use autoscaler_aws::run::{Outcome, RunSummary};
-use autoscaler_aws::{Direction, InvokeError, invoke, run};
+use autoscaler_aws::{Deadline, Direction, InvokeError, SkipReason, invoke, run};
 use common::{capacity, clients, config, now, seed, seeded_usage, table};
 use scaling_policy::{
     Action, DecreaseBudget, Dimension, DimensionInput, DimensionState, Reason, Settings, Timestamp,
@@ -150,7 +150,7 @@ async fn untagged_off_and_dry_run_tables_are_untouched() {
         "untagged tables are not even seen"
     );
     assert!(
-        matches!(outcome(&s, "optin-off"), Outcome::Skipped { reason } if reason.contains("not opted in"))
+        matches!(outcome(&s, "optin-off"), Outcome::Skipped { reason: SkipReason::NotOptedIn, detail } if detail.contains("\"off\""))
     );
     assert_eq!(outcome(&s, "optin-dry"), &Outcome::DryRun);
     let d = &s.table("optin-dry").unwrap().decisions[0].decision;
@@ -198,7 +198,13 @@ async fn on_demand_table_is_skipped() {
     table(&c, "ondemand-events", None, &[], &[(key, "on")]).await;
     let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
     assert!(
-        matches!(outcome(&s, "ondemand-events"), Outcome::Skipped { reason } if reason.contains("on-demand")),
+        matches!(
+            outcome(&s, "ondemand-events"),
+            Outcome::Skipped {
+                reason: SkipReason::OnDemand,
+                ..
+            }
+        ),
         "{s:#?}"
     );
     assert!(s.failed.is_empty());
@@ -223,7 +229,7 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
         seed(&c, name, None, Dimension::Read, t, 5, 9.5, 0.0).await;
     }
 
-    let err = invoke(&c, &config(key), Direction::Up, now())
+    let err = invoke(&c, &config(key), Direction::Up, now(), Deadline::NONE)
         .await
         .unwrap_err();
     let InvokeError::TablesFailed(failed) = err else {
@@ -251,7 +257,13 @@ async fn malformed_override_tag_is_reported_and_other_tables_still_scale() {
     .await;
     let s = run(&c, &config(key), Direction::Up, now()).await.unwrap();
     assert!(
-        matches!(outcome(&s, "malformed-off"), Outcome::Skipped { reason } if reason.contains("not opted in")),
+        matches!(
+            outcome(&s, "malformed-off"),
+            Outcome::Skipped {
+                reason: SkipReason::NotOptedIn,
+                ..
+            }
+        ),
         "{s:#?}"
     );
     assert_eq!(capacity(&c, "malformed-good", None).await, (12, 10));

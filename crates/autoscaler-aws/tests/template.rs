@@ -4,8 +4,12 @@
 //!   schedule is a `!Ref`) is valid EventBridge `rate(...)` / `cron(...)` syntax;
 //! - both functions get exactly the environment variables of `autoscaler_aws::env::ENV_VARS`,
 //!   each defaulting to the value the code assumes;
+//! - every stack parameter behind an environment variable accepts exactly the values the code
+//!   accepts for that variable (its `AllowedPattern`, `AllowedValues`, type and bounds against
+//!   `RunConfig::from_lookup`, on the same values: listed near misses and random strings);
 //! - scheduled runs are never retried, never overlap, and the role grants exactly the API calls
-//!   the pipeline makes (with `UpdateTable` limited to opted-in tables).
+//!   the pipeline makes (with `UpdateTable` limited to opted-in tables, `UpdateItem` to the
+//!   lease table).
 //!
 //! The YAML is read with yaml-rust2's event parser into `serde_json::Value`, turning
 //! CloudFormation's short-form tags into their long form (`!Ref X` -> `{"Ref": "X"}`,
@@ -546,12 +550,16 @@ fn function_property<'a>(t: &'a Value, f: &'a Value, name: &str) -> &'a Value {
 }
 
 /// The string values a template value can take: itself when literal; a parameter's Default and
-/// AllowedValues when it is a `!Ref` to a parameter.
+/// AllowedValues when it is a `!Ref` to a parameter; the empty string (the code's "no default:
+/// the stack sets it") for a `!Ref` to one of the stack's resources.
 fn possible_values(t: &Value, v: &Value, what: &str) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
         Value::Object(m) if m.len() == 1 && m.contains_key("Ref") => {
             let name = m["Ref"].as_str().expect("Ref takes a name");
+            if t["Resources"][name].is_object() {
+                return vec![String::new()];
+            }
             let p = &t["Parameters"][name];
             assert!(
                 p.is_object(),
@@ -855,7 +863,9 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
         "dynamodb:DescribeLimits",
         "dynamodb:UpdateTable",
         "dynamodb:UntagResource",
+        "dynamodb:UpdateItem",
         "cloudwatch:GetMetricData",
+        "application-autoscaling:DescribeScalableTargets",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
     ]
@@ -883,6 +893,18 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
                     == "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"
         }),
         "UpdateTable should be limited to tables tagged <TagKey>=on: {updates:?}"
+    );
+    // UpdateItem: the lease table only.
+    let leases: Vec<&Value> = statements
+        .iter()
+        .filter(|s| actions(s).contains(&"dynamodb:UpdateItem".to_string()))
+        .collect();
+    assert_eq!(leases.len(), 1, "{leases:?}");
+    assert_eq!(actions(leases[0]), vec!["dynamodb:UpdateItem".to_owned()]);
+    assert_eq!(
+        leases[0]["Resource"]["Fn::GetAtt"],
+        serde_json::json!(["LeaseTable", "Arn"]),
+        "UpdateItem on the lease table only"
     );
     for s in updates {
         let resource = match &s["Resource"] {
@@ -965,4 +987,348 @@ fn the_api_may_tag_only_opted_in_tables_and_never_the_opt_in_key() {
         ),
         "by default only on tables tagged on or dry-run: {writes:?}"
     );
+}
+
+#[test]
+fn the_lease_table_is_the_stack_s_own_on_demand_table_with_a_ttl() {
+    let t = template();
+    let lease = &t["Resources"]["LeaseTable"];
+    assert_eq!(lease["Type"], "AWS::DynamoDB::Table");
+    let p = &lease["Properties"];
+    assert_eq!(
+        p["BillingMode"], "PAY_PER_REQUEST",
+        "idle stacks pay nothing"
+    );
+    assert_eq!(p["KeySchema"][0]["AttributeName"], "table_name");
+    assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], "ttl");
+    assert_eq!(p["TimeToLiveSpecification"]["Enabled"], "true");
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["AUTOSCALER_LEASE_TABLE"]["Ref"],
+        "LeaseTable"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter constraints against the code's validation
+// ---------------------------------------------------------------------------------------------
+
+/// Whether CloudFormation accepts `value` for parameter `p`: `AllowedValues` (exact), then
+/// `AllowedPattern` (matched against the whole value, as CloudFormation's Java regex does),
+/// `MinLength`/`MaxLength`, and for `Number` a number within `MinValue`/`MaxValue`.
+fn parameter_accepts(p: &Value, value: &str) -> bool {
+    if let Some(allowed) = p["AllowedValues"].as_array() {
+        return allowed.iter().any(|a| a == value);
+    }
+    let length = value.chars().count();
+    let bound = |k: &str| p[k].as_str().and_then(|v| v.parse::<f64>().ok());
+    if bound("MinLength").is_some_and(|m| (length as f64) < m)
+        || bound("MaxLength").is_some_and(|m| (length as f64) > m)
+    {
+        return false;
+    }
+    if let Some(pattern) = p["AllowedPattern"].as_str() {
+        let re = regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+            .unwrap_or_else(|e| panic!("AllowedPattern {pattern:?}: {e}"));
+        if !re.is_match(value) {
+            return false;
+        }
+    }
+    if p["Type"] == "Number" {
+        let Ok(n) = value.parse::<f64>() else {
+            return false;
+        };
+        if bound("MinValue").is_some_and(|m| n < m) || bound("MaxValue").is_some_and(|m| n > m) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Every (environment variable, parameter) pair the template wires with `!Ref`.
+fn parameters_behind_variables(t: &Value) -> Vec<(String, String)> {
+    object(
+        &t["Globals"]["Function"]["Environment"]["Variables"],
+        "Globals.Function.Environment.Variables",
+    )
+    .iter()
+    .filter_map(|(var, v)| {
+        let name = v["Ref"].as_str()?;
+        t["Parameters"][name]
+            .is_object()
+            .then(|| (var.clone(), name.to_owned()))
+    })
+    .collect()
+}
+
+/// Whether the code accepts `value` for `var`, every other variable set as the template sets
+/// it by default (the bounds of a pair of parameters opened up, so that only `var`'s own
+/// constraint is tested: `MaxCapacity` at its largest while `MinCapacity` varies, and the
+/// reverse).
+fn code_accepts(t: &Value, var: &str, value: &str) -> bool {
+    let vars = object(
+        &t["Globals"]["Function"]["Environment"]["Variables"],
+        "variables",
+    );
+    let lookup = |name: &str| -> Option<String> {
+        if name == var {
+            return Some(value.to_owned());
+        }
+        match name {
+            "AUTOSCALER_MAX_CAPACITY" => return Some("999999999".to_owned()),
+            "AUTOSCALER_MIN_CAPACITY" => return Some("1".to_owned()),
+            _ => {}
+        }
+        let v = vars.get(name)?;
+        let default = possible_values(t, v, name).remove(0);
+        (!default.is_empty()).then_some(default)
+    };
+    autoscaler_aws::RunConfig::from_lookup(lookup).is_ok()
+}
+
+/// Values near the edges of every parameter's grammar.
+fn near_misses() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "",
+        " ",
+        "0",
+        "1",
+        "01",
+        "+1",
+        "-1",
+        "1.5",
+        "1.0",
+        "20.0",
+        "1e2",
+        "19",
+        "20",
+        "21",
+        "80",
+        "80%",
+        " 80",
+        "80 ",
+        "88",
+        "89",
+        "90",
+        "99",
+        "100",
+        "101",
+        "999999999",
+        "1000000000",
+        "0999",
+        "true",
+        "false",
+        "TRUE",
+        "True",
+        "yes",
+        "no",
+        "on",
+        "aws",
+        "aws:",
+        "aws:x",
+        "AWS:x",
+        "aWs:x",
+        "awsx",
+        "aws_x",
+        "awsa",
+        "aw",
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "a b",
+        "é",
+        "key%",
+        "key#",
+        "key\t",
+        ":x",
+        "ddb-autoscaler",
+        "team/scaler=1+2@x.y_z-",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for n in [96, 99, 100, 101, 127, 128, 129] {
+        v.push("k".repeat(n));
+        v.push(format!("aws:{}", "k".repeat(n.saturating_sub(4))));
+    }
+    for c in autoscaler_aws::env::TAG_KEY_CHARS
+        .chars()
+        .chain([' ', '%', '*', '\n'])
+    {
+        v.push(format!("key{c}"));
+        v.push(format!("{c}key"));
+    }
+    v
+}
+
+fn assert_agree(t: &Value, var: &str, parameter: &str, value: &str) {
+    let p = &t["Parameters"][parameter];
+    assert_eq!(
+        parameter_accepts(p, value),
+        code_accepts(t, var, value),
+        "{parameter} = {value:?}: the template {} it but the code {} it ({var})",
+        if parameter_accepts(p, value) {
+            "accepts"
+        } else {
+            "refuses"
+        },
+        if code_accepts(t, var, value) {
+            "accepts"
+        } else {
+            "refuses"
+        },
+    );
+}
+
+#[test]
+fn every_parameter_accepts_exactly_what_the_code_accepts() {
+    let t = template();
+    let pairs = parameters_behind_variables(&t);
+    let names: BTreeSet<&str> = pairs.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DryRun",
+            "MaxCapacity",
+            "MinCapacity",
+            "TagKey",
+            "TargetUtilisationPercent"
+        ]
+        .into(),
+        "the parameters behind variables"
+    );
+    for (var, parameter) in &pairs {
+        let p = &t["Parameters"][parameter.as_str()];
+        let mut values = near_misses();
+        values.extend(possible_values(
+            &t,
+            &serde_json::json!({ "Ref": parameter }),
+            var,
+        ));
+        let mut accepted = 0;
+        for value in &values {
+            assert_agree(&t, var, parameter, value);
+            accepted += usize::from(parameter_accepts(p, value));
+        }
+        assert!(accepted > 0, "{parameter} accepts none of the probes");
+    }
+}
+
+mod random_values {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_values_are_accepted_by_both_or_neither(
+            digits in "[0-9%.+ -]{0,11}",
+            key in "[A-Za-z0-9_.:/=+@ %*-]{0,130}",
+            prefixed in "(aws|AWS|aWs|aw|a)[:sx]?[a-z0-9:]{0,4}",
+            word in "[a-zA-Z]{0,6}",
+        ) {
+            let t = template();
+            for (var, parameter) in parameters_behind_variables(&t) {
+                for value in [&digits, &key, &prefixed, &word] {
+                    assert_agree(&t, &var, &parameter, value);
+                }
+            }
+        }
+    }
+}
+
+mod random_schedules {
+    //! Schedule expressions under random input: the validator never panics, refuses with a
+    //! message that quotes the expression, and accepts every expression built by the grammar.
+    use super::schedule;
+    use proptest::prelude::*;
+
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("*".to_owned()),
+            Just("?".to_owned()),
+            Just("L".to_owned()),
+            "[0-9]{1,4}",
+            "[0-9]{1,2}-[0-9]{1,2}",
+            "(\\*|[0-9]{1,2})/[0-9]{1,2}",
+            "[0-9]{1,2}(,[0-9]{1,2}){1,3}",
+            "[0-9]{1,2}[LW#][0-9]?",
+            "(MON|FRI|SUN|JAN|DEC|FOO)(-(MON|FRI|DEC))?",
+            "[ -~]{0,4}",
+        ]
+    }
+
+    fn near_valid() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (
+                "[0-9-]{0,3}",
+                "( |  )?",
+                "(minute|minutes|hour|hours|day|days|week|[a-z]{0,6})"
+            )
+                .prop_map(|(n, s, u)| format!("rate({n}{s}{u})")),
+            prop::collection::vec(token(), 4..8).prop_map(|f| format!("cron({})", f.join(" "))),
+            "[ -~]{0,30}",
+        ]
+    }
+
+    /// A valid cron expression, field by field.
+    fn valid_cron() -> impl Strategy<Value = String> {
+        let minutes = prop_oneof![
+            Just("*".to_owned()),
+            (0u32..60).prop_map(|m| m.to_string()),
+            (1u32..60).prop_map(|k| format!("*/{k}")),
+            (0u32..30, 30u32..60).prop_map(|(a, b)| format!("{a}-{b}")),
+        ];
+        let hours = prop_oneof![
+            Just("*".to_owned()),
+            (0u32..24).prop_map(|h| h.to_string()),
+            prop::collection::btree_set(0u32..24, 1..4).prop_map(|s| s
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")),
+        ];
+        let day = prop_oneof![
+            Just(("*".to_owned(), "?".to_owned())),
+            (1u32..32).prop_map(|d| (d.to_string(), "?".to_owned())),
+            Just(("?".to_owned(), "MON-FRI".to_owned())),
+            (1u32..8).prop_map(|d| ("?".to_owned(), d.to_string())),
+        ];
+        let month = prop_oneof![
+            Just("*".to_owned()),
+            (1u32..13).prop_map(|m| m.to_string()),
+            Just("JAN-MAR".to_owned()),
+        ];
+        let year = prop_oneof![
+            Just("*".to_owned()),
+            (1970u32..2200).prop_map(|y| y.to_string())
+        ];
+        (minutes, hours, day, month, year)
+            .prop_map(|(m, h, (dom, dow), mon, y)| format!("cron({m} {h} {dom} {mon} {dow} {y})"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn random_expressions_are_refused_with_a_message_or_accepted(expr in near_valid()) {
+            if let Err(message) = schedule::validate(&expr) {
+                prop_assert!(!message.is_empty());
+                let inner = expr
+                    .strip_prefix("rate(")
+                    .or_else(|| expr.strip_prefix("cron("))
+                    .map(|s| s.strip_suffix(')').unwrap_or(s));
+                prop_assert!(
+                    message.contains(inner.unwrap_or(&expr)) || message.contains(&format!("{expr:?}")),
+                    "{expr:?}: {message}"
+                );
+            }
+        }
+
+        #[test]
+        fn expressions_built_by_the_grammar_are_accepted(expr in valid_cron()) {
+            prop_assert_eq!(schedule::validate(&expr), Ok(()), "{}", expr);
+        }
+    }
 }

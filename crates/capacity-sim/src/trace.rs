@@ -28,7 +28,8 @@
 //! the step's minutes, and the whole trace is scaled so that the median of its non-zero values
 //! is [`TraceOptions::target_median`] units/s (default 100). Spacing that is not a multiple of
 //! the step, timestamps that go backwards, and unparsable cells are errors naming the file and
-//! the line.
+//! the line; so is a file spanning more than [`MAX_TRACE_MINUTES`] (every minute is held in
+//! memory).
 //!
 //! **Repeated timestamps** (a local-time export across a daylight-saving change repeats an
 //! hour) are an error by default, which names the choice: [`TraceOptions::duplicates`] =
@@ -49,6 +50,10 @@ use crate::Error;
 pub const DEFAULT_TARGET_MEDIAN: f64 = 100.0;
 /// Default minimum run of exact zeros treated as missing data, minutes.
 pub const DEFAULT_ZERO_RUN_GAP_MINUTES: u32 = 360;
+
+/// The longest span a trace may have, in minutes (four years): every minute of a trace is held
+/// in memory, so a file whose rows lie millennia apart is refused rather than allocated.
+pub const MAX_TRACE_MINUTES: i64 = 4 * 366 * 24 * 60;
 
 /// How to read a trace.
 #[derive(Clone, Debug, PartialEq)]
@@ -353,6 +358,12 @@ impl Trace {
         }
         let step_minutes = (step_secs / 60) as usize;
         let first = rows[0].1;
+        let span = (rows[rows.len() - 1].1 - first) / 60 + step_secs / 60;
+        if span > MAX_TRACE_MINUTES {
+            return Err(bad_trace(format!(
+                "the rows span {span} minutes, more than the {MAX_TRACE_MINUTES} (four years) a trace may"
+            )));
+        }
         let start = Timestamp::from_unix(first).floor_minute();
         let minutes = ((rows[rows.len() - 1].1 - first) / 60) as usize + step_minutes;
         let mut per_step: Vec<Option<f64>> = vec![None; minutes];

@@ -151,6 +151,7 @@ pub async fn describe_and_tags(
     let tagged = autoscaler_aws::aws::discover(&aws.clients, &aws.config.tag_key)
         .await
         .map_err(|e| aws_error(&e))?
+        .tables
         .into_iter()
         .find(|t| t.name == name);
     Ok((description, tagged))

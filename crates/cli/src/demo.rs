@@ -237,7 +237,7 @@ fn reason(summary: &RunSummary, key: &Key) -> String {
         .find(|d| d.index.as_deref().unwrap_or("-") == key.1 && d.decision.dimension == key.2);
     match (found, &t.outcome) {
         (Some(d), _) => d.decision.reason.as_str().to_owned(),
-        (None, autoscaler_aws::Outcome::Skipped { reason }) => reason.clone(),
+        (None, autoscaler_aws::Outcome::Skipped { reason, .. }) => reason.as_str().to_owned(),
         (None, autoscaler_aws::Outcome::Failed { error }) => error.to_string(),
         (None, _) => String::new(),
     }

@@ -30,11 +30,12 @@
 //!   `known_minutes`, `peak_demand`, `peak_consumed`, `throttle_events`, `utilisation`,
 //!   `target`, `trigger`, `min`, `max`, `wanted`, `boost` when an active boost asks for a
 //!   floor (`BOOST` in the table), and for scale-down `next_decrease_at`);
-//! - `skipped`: `{direction, table, reason}`; `failed`: `{direction, table, error}`.
+//! - `skipped`: `{direction, table, reason, detail}` (`reason` is the functions' skip reason,
+//!   `detail` says more); `failed`: `{direction, table, error}`.
 
 use std::fmt::Write as _;
 
-use autoscaler_aws::run::{Direction, Outcome, RunSummary, TableReport};
+use autoscaler_aws::run::{Direction, Outcome, RunSummary, SkipReason, TableReport};
 use scaling_policy::{Action, Dimension, Mode, Numbers, Reason};
 use serde::Serialize;
 
@@ -107,7 +108,8 @@ struct PlannedDecision {
 struct Skipped {
     direction: Direction,
     table: String,
-    reason: String,
+    reason: SkipReason,
+    detail: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +166,7 @@ fn add(plan: &mut Plan, summary: RunSummary, configured_dry_run: bool) {
             direction,
             table: s.table,
             reason: s.reason,
+            detail: s.detail,
         }));
     plan.failed
         .extend(summary.failed.into_iter().map(|f| Failed {
@@ -210,10 +213,17 @@ pub async fn run(args: Args) -> Result<(), Error> {
     if plan.failed.is_empty() {
         Ok(())
     } else {
-        let mut tables: Vec<&str> = plan.failed.iter().map(|f| f.table.as_str()).collect();
-        tables.dedup();
+        let tables = failed_tables(&plan.failed);
         Err(format!("{} table(s) failed: {}", tables.len(), tables.join(", ")).into())
     }
+}
+
+/// The tables that failed in any run, each once, by name.
+fn failed_tables(failed: &[Failed]) -> Vec<&str> {
+    let mut tables: Vec<&str> = failed.iter().map(|f| f.table.as_str()).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    tables
 }
 
 fn render(p: &Plan) -> String {
@@ -285,10 +295,38 @@ fn render(p: &Plan) -> String {
         );
     }
     for s in &p.skipped {
-        let _ = writeln!(out, "skipped ({}) {}: {}", s.direction, s.table, s.reason);
+        let _ = writeln!(
+            out,
+            "skipped ({}) {}: {} ({})",
+            s.direction, s.table, s.reason, s.detail
+        );
     }
     for f in &p.failed {
         let _ = writeln!(out, "FAILED ({}) {}: {}", f.direction, f.table, f.error);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_that_failed_in_both_runs_is_counted_once() {
+        // Scale-up's failures, then scale-down's: the same tables, not next to each other.
+        let failed: Vec<Failed> = [
+            (Direction::Up, "b"),
+            (Direction::Up, "a"),
+            (Direction::Down, "b"),
+            (Direction::Down, "a"),
+        ]
+        .into_iter()
+        .map(|(direction, table)| Failed {
+            direction,
+            table: table.to_owned(),
+            error: "x".to_owned(),
+        })
+        .collect();
+        assert_eq!(failed_tables(&failed), vec!["a", "b"]);
+    }
 }

@@ -39,8 +39,12 @@
 //! - `boosts`: the boosts of opted-in tables that have not expired: `table`, `id`, `index`
 //!   (`null` for the table), `read`, `write` (units or `null`), `from`, `until`, `active_from`
 //!   (RFC 3339; in force from five minutes before `from`), `active` (in force now), `note`;
-//! - `skipped`: `{table, reason}` for tables carrying the tag key but not managed (tag value not
-//!   `on`/`dry-run`, on-demand, not `ACTIVE`);
+//! - `skipped`: `{table, reason, detail}` for tables carrying the tag key but not managed:
+//!   `reason` is the functions' skip reason (`not_opted_in`, `opt_in_near_miss`, `on_demand`,
+//!   `not_active`, `application_auto_scaling`, `global_table`, ...), `detail` says more (the tag
+//!   and its value, the status, the replicas). A table of which only some GSIs are skipped (a
+//!   GSI being backfilled, or one Application Auto Scaling manages) is listed with
+//!   `index` set;
 //! - `failed`: `{table, error}` for tables the functions would fail on.
 
 use std::fmt::Write as _;
@@ -84,7 +88,7 @@ struct Report {
     /// The boosts as `boost` prints them, for the text report.
     #[serde(skip)]
     boost_lines: Vec<(String, String)>,
-    skipped: Vec<run::Skipped>,
+    skipped: Vec<SkippedRow>,
     failed: Vec<FailedRow>,
 }
 
@@ -101,6 +105,18 @@ struct BoostRow {
     active_from: String,
     active: bool,
     note: String,
+}
+
+/// A table, or one target of a managed table, that the functions leave alone.
+#[derive(Debug, Serialize)]
+struct SkippedRow {
+    table: String,
+    /// Only for a target of a managed table: the GSI, or `null` for the table itself while its
+    /// GSIs are managed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<Option<String>>,
+    reason: run::SkipReason,
+    detail: String,
 }
 
 /// A table the functions would fail on.
@@ -212,7 +228,7 @@ fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>
     let down = run::decisions(p, usage, Direction::Down, now)?;
     let name = &p.description.name;
     let mut out = Vec::new();
-    for (target, settings) in p.description.table_and_indexes.iter().zip(&p.settings) {
+    for (target, settings) in p.managed_targets() {
         let index = target.index.as_deref();
         let dimension_row = |dimension: Dimension| -> Result<DimensionRow, Error> {
             let state = match dimension {
@@ -296,7 +312,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
         targets: Vec::new(),
         boosts: prepared
             .iter()
-            .flat_map(|p| p.boosts.iter().map(move |b| (p, b)))
+            .flat_map(|p| p.tags.boosts.iter().map(move |b| (p, b)))
             .filter(|(_, b)| !b.is_expired(now))
             .map(|(p, b)| BoostRow {
                 table: p.description.name.clone(),
@@ -313,7 +329,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
             .collect(),
         boost_lines: prepared
             .iter()
-            .flat_map(|p| p.boosts.iter().map(move |b| (p, b)))
+            .flat_map(|p| p.tags.boosts.iter().map(move |b| (p, b)))
             .filter(|(_, b)| !b.is_expired(now))
             .map(|(p, b)| (p.description.name.clone(), crate::boost::describe(b, now)))
             .collect(),
@@ -321,6 +337,23 @@ pub async fn run(args: Args) -> Result<(), Error> {
         failed: Vec::new(),
     };
     for p in &prepared {
+        report
+            .skipped
+            .extend(p.skipped_targets.iter().map(|s| SkippedRow {
+                table: p.description.name.clone(),
+                index: Some(s.index.clone()),
+                reason: s.reason,
+                detail: s.detail.clone(),
+            }));
+        if let Some(e) = &p.autoscaling_unknown {
+            report.failed.push(FailedRow {
+                table: p.description.name.clone(),
+                error: format!(
+                    "a change would not be made: it is unknown whether Application Auto Scaling manages it: {}",
+                    autoscaler_aws::error::chain(&**e)
+                ),
+            });
+        }
         match rows(p, &usage, now) {
             Ok(rows) => report.targets.extend(rows),
             Err(e) => report.failed.push(FailedRow {
@@ -332,9 +365,11 @@ pub async fn run(args: Args) -> Result<(), Error> {
     reports.sort_by(|a, b| a.table.cmp(&b.table));
     for r in reports {
         match r.outcome {
-            Outcome::Skipped { reason } => report.skipped.push(run::Skipped {
+            Outcome::Skipped { reason, detail } => report.skipped.push(SkippedRow {
                 table: r.table,
+                index: None,
                 reason,
+                detail,
             }),
             Outcome::Failed { error } => report.failed.push(FailedRow {
                 table: r.table,
@@ -450,7 +485,12 @@ fn render(r: &Report) -> String {
     if !r.skipped.is_empty() {
         out.push('\n');
         for s in &r.skipped {
-            let _ = writeln!(out, "skipped {}: {}", s.table, s.reason);
+            let target = match &s.index {
+                Some(Some(index)) => format!("{} index {index}", s.table),
+                Some(None) => format!("{} (the table, not its GSIs)", s.table),
+                None => s.table.clone(),
+            };
+            let _ = writeln!(out, "skipped {target}: {} ({})", s.reason, s.detail);
         }
     }
     if !r.failed.is_empty() {

@@ -178,8 +178,10 @@ async fn status_lists_exactly_the_opted_in_tables_and_gsis_with_their_figures() 
         .map(|s| (s["table"].as_str().unwrap(), s["reason"].as_str().unwrap()))
         .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
-    assert!(skipped[0].0 == "st-off" && skipped[0].1.contains("not opted in"));
-    assert!(skipped[1].0 == "st-ondemand" && skipped[1].1.contains("on-demand"));
+    assert_eq!(
+        skipped,
+        [("st-off", "not_opted_in"), ("st-ondemand", "on_demand")]
+    );
     assert_eq!(report["failed"], serde_json::json!([]));
 
     // Nothing was changed.
@@ -195,12 +197,83 @@ async fn status_lists_exactly_the_opted_in_tables_and_gsis_with_their_figures() 
         "{text}"
     );
     assert!(!text.contains("st-untagged"), "{text}");
-    assert!(text.contains("skipped st-off: not opted in"), "{text}");
+    assert!(text.contains("skipped st-off: not_opted_in"), "{text}");
 
     // One table.
     let one = json(cli(k).args(["status", "--table", "st-hot", "--json"]));
     assert_eq!(one["targets"].as_array().unwrap().len(), 2);
     assert_eq!(one["skipped"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_says_which_tables_and_gsis_application_auto_scaling_manages() {
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    let c = clients().await;
+    let k = "cli-test-aas";
+    table(&c, "aas-whole", Some((10, 10)), &[], &[(k, "on")]).await;
+    table(
+        &c,
+        "aas-gsi",
+        Some((10, 10)),
+        &[("by-day", 5, 5)],
+        &[(k, "on")],
+    )
+    .await;
+    for (id, dimension) in [
+        (
+            "table/aas-whole",
+            ScalableDimension::DynamoDbTableWriteCapacityUnits,
+        ),
+        (
+            "table/aas-gsi/index/by-day",
+            ScalableDimension::DynamoDbIndexReadCapacityUnits,
+        ),
+    ] {
+        c.autoscaling
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Dynamodb)
+            .resource_id(id)
+            .scalable_dimension(dimension)
+            .min_capacity(1)
+            .max_capacity(100)
+            .send()
+            .await
+            .unwrap();
+    }
+    let report = json(cli(k).args(["status", "--json"]));
+    let skipped: Vec<(&str, Option<&str>, &str)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["table"].as_str().unwrap(),
+                s["index"].as_str(),
+                s["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("aas-gsi", Some("by-day"), "application_auto_scaling"),
+            ("aas-whole", None, "application_auto_scaling"),
+        ],
+        "{report:#}"
+    );
+    // The table whose GSI alone AAS manages is still shown, without that GSI.
+    let targets: Vec<(&str, Option<&str>)> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["table"].as_str().unwrap(), t["index"].as_str()))
+        .collect();
+    assert_eq!(targets, [("aas-gsi", None)]);
+    let text = String::from_utf8_lossy(&run(cli(k).arg("status"), true).stdout).into_owned();
+    assert!(
+        text.contains("skipped aas-gsi index by-day: application_auto_scaling"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

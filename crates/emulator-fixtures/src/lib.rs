@@ -1,10 +1,11 @@
 //! # emulator-fixtures: tables and metrics for the local AWS emulator
 //!
 //! What the CLI's `demo` and the emulator tests put into moto server and read back: tables with
-//! GSIs and tags ([`create_table`]), per-minute CloudWatch datapoints ([`put_minutes`],
-//! [`put_values`]), and the capacities `DescribeTable` reports ([`capacities`]); the API
-//! Gateway events the management API's handler receives ([`api_event`]); and [`is_local`]
-//! tells whether an endpoint is on this machine. Everything goes
+//! GSIs and tags ([`create_table`]), the stack's lease table ([`create_lease_table`]),
+//! per-minute CloudWatch datapoints ([`put_minutes`], [`put_values`]), and the capacities
+//! `DescribeTable` reports ([`capacities`]); the API Gateway events the management API's
+//! handler receives ([`api_event`]); and [`is_local`] tells whether an endpoint is on this
+//! machine. Everything goes
 //! through the same [`Clients`] as a real run, so no test-only code path exists in the pipeline.
 //!
 //! Key decisions:
@@ -168,6 +169,37 @@ async fn send_create_table(clients: &Clients, spec: &TableSpec) -> Result<(), Bo
     }
     req.send().await?;
     Ok(())
+}
+
+/// Creates the lease table as `template.yaml`'s `LeaseTable` defines it (on-demand, keyed by
+/// `table_name`); one that already exists is left as it is.
+pub async fn create_lease_table(clients: &Clients, name: &str) -> Result<(), Error> {
+    let sent = async {
+        clients
+            .dynamodb
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("table_name")?)
+            .key_schema(hash_key("table_name")?)
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| {
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception())
+                {
+                    Ok(())
+                } else {
+                    Err(BoxError::from(e))
+                }
+            })
+    };
+    sent.await.map_err(|source| Error::Call {
+        operation: "CreateTable",
+        name: name.to_owned(),
+        source,
+    })
 }
 
 /// One minute of seeded metrics: consumed units (Sum over the minute) and throttle events.

@@ -12,7 +12,8 @@
 //! | `<prefix>:cooldown-minutes`              | no decrease this long after an increase  |
 //! | `<prefix>:up-window-minutes`             | look-back of the scale-up decision       |
 //! | `<prefix>:down-window-minutes`           | look-back of the scale-down decision     |
-//! | `<prefix>:index:<IndexName>:<setting>`   | any of the above, for one GSI only       |
+//! | `<prefix>:max-increases-per-hour`        | runaway guard: increases of the table in an hour before it is held (table only) |
+//! | `<prefix>:index:<IndexName>:<setting>`   | any of the above but the last, for one GSI only |
 //! | `<prefix>:boost:<id>`                    | an announced event (see [`crate::boost`]) |
 //!
 //! Each tag value is parsed once, into the type of the [`Settings`] field it sets (whole units,
@@ -102,6 +103,9 @@ pub struct Settings {
     /// A decrease less than an hour after the previous one spends one of the day's four
     /// spacing-free decreases: it must save at least this fraction (0: no pacing).
     pub pacing_decrease_fraction: f64,
+    /// The runaway guard ([`crate::runaway`]): at most this many increases of one table (its
+    /// `UpdateTable` calls that raise anything) in an hour; past it the table is held.
+    pub max_increases_per_hour: u32,
 }
 
 impl Settings {
@@ -140,12 +144,16 @@ impl Default for Settings {
             seasonal_ahead_minutes: 60,
             quota_grace_secs: 45,
             pacing_decrease_fraction: 0.5,
+            max_increases_per_hour: crate::runaway::DEFAULT_MAX_INCREASES_PER_HOUR,
         }
     }
 }
 
 /// Longest look-back window accepted (one day).
 pub const MAX_WINDOW_MINUTES: u32 = 1_440;
+
+/// Highest runaway-guard setting accepted (more than one increase a minute is no guard).
+pub const MAX_INCREASES_PER_HOUR: u32 = 60;
 
 /// Where a setting's value came from, for error messages.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,11 +199,13 @@ pub enum Setting {
     UpWindowMinutes,
     /// `down-window-minutes`
     DownWindowMinutes,
+    /// `max-increases-per-hour` (the table only, not an index)
+    MaxIncreasesPerHour,
 }
 
 impl Setting {
     /// Every setting, in tag-name order of the docs.
-    pub const ALL: [Setting; 9] = [
+    pub const ALL: [Setting; 10] = [
         Setting::ReadMin,
         Setting::ReadMax,
         Setting::WriteMin,
@@ -205,6 +215,7 @@ impl Setting {
         Setting::CooldownMinutes,
         Setting::UpWindowMinutes,
         Setting::DownWindowMinutes,
+        Setting::MaxIncreasesPerHour,
     ];
 
     /// The name used in tag keys.
@@ -219,11 +230,18 @@ impl Setting {
             Setting::CooldownMinutes => "cooldown-minutes",
             Setting::UpWindowMinutes => "up-window-minutes",
             Setting::DownWindowMinutes => "down-window-minutes",
+            Setting::MaxIncreasesPerHour => "max-increases-per-hour",
         }
     }
 
     fn from_tag_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.tag_name() == name)
+    }
+
+    /// Whether a GSI may override it (`<prefix>:index:<IndexName>:<setting>`): all but the
+    /// runaway guard, which counts the table's increases, GSIs included.
+    pub const fn per_index(self) -> bool {
+        !matches!(self, Setting::MaxIncreasesPerHour)
     }
 }
 
@@ -244,6 +262,27 @@ impl Mode {
             Mode::On => "on",
             Mode::DryRun => "dry-run",
         }
+    }
+
+    /// The mode an opt-in tag value asks for: exactly `on` or `dry-run`, case and spaces
+    /// included, as the IAM condition of the template (`StringEquals`) compares it. Anything
+    /// else is not opted in.
+    pub fn from_tag_value(value: &str) -> Option<Self> {
+        match value {
+            "on" => Some(Mode::On),
+            "dry-run" => Some(Mode::DryRun),
+            _ => None,
+        }
+    }
+
+    /// The mode a value that is *not* exactly `on` or `dry-run` looks like it meant (`On`,
+    /// `ON`, `on `, ` Dry-Run`...): it differs only in case or surrounding spaces. Such a table
+    /// is not managed (IAM would refuse its `UpdateTable`), but it is worth saying so.
+    pub fn near_miss(value: &str) -> Option<Self> {
+        if Self::from_tag_value(value).is_some() {
+            return None;
+        }
+        Self::from_tag_value(value.trim().to_ascii_lowercase().as_str())
     }
 }
 
@@ -272,6 +311,7 @@ pub struct Overrides {
     cooldown_secs: Option<i64>,
     up_window_minutes: Option<u32>,
     down_window_minutes: Option<u32>,
+    max_increases_per_hour: Option<u32>,
     /// The tag behind each value that is set.
     origins: BTreeMap<Setting, Origin>,
 }
@@ -304,6 +344,12 @@ impl Overrides {
             Setting::DownWindowMinutes => {
                 self.down_window_minutes = Some(parse_minutes(text).map_err(bad)?);
             }
+            Setting::MaxIncreasesPerHour => {
+                self.max_increases_per_hour = Some(
+                    text.parse()
+                        .map_err(|_| bad("expected a whole number of increases"))?,
+                );
+            }
         }
         self.origins.insert(
             setting,
@@ -331,6 +377,10 @@ impl Overrides {
         put(&mut settings.cooldown_secs, self.cooldown_secs);
         put(&mut settings.up_window_minutes, self.up_window_minutes);
         put(&mut settings.down_window_minutes, self.down_window_minutes);
+        put(
+            &mut settings.max_increases_per_hour,
+            self.max_increases_per_hour,
+        );
         origins.extend(self.origins.iter().map(|(s, o)| (*s, o.clone())));
     }
 }
@@ -338,9 +388,11 @@ impl Overrides {
 /// What the tags of one table say: whether it is managed, and its overrides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableTags {
-    /// `None` when the table is not opted in (no opt-in tag, or a value other than `on` or
-    /// `dry-run`, such as `off`).
+    /// `None` when the table is not opted in (no opt-in tag, or a value other than exactly `on`
+    /// or `dry-run`, such as `off` or `On`).
     pub mode: Option<Mode>,
+    /// The opt-in tag's value as written, when the table carries the tag.
+    pub opt_in_value: Option<String>,
     /// Overrides for the table itself (and, by inheritance, its indexes).
     pub table: Overrides,
     /// Overrides for single indexes, by index name.
@@ -354,20 +406,23 @@ impl TableTags {
     ///
     /// Tags outside the prefix are ignored. A tag under the prefix that names no setting, or
     /// whose value does not parse, is an error naming the tag. The opt-in tag's own value is
-    /// not an error: anything but `on`/`dry-run` (case-insensitive) means "not managed".
+    /// not an error: anything but exactly `on`/`dry-run` ([`Mode::from_tag_value`]) means "not
+    /// managed"; [`Mode::near_miss`] tells a typo such as `On` from a deliberate `off`.
     pub fn parse<'a, I>(prefix: &str, tags: I) -> Result<Self, ConfigError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         let mut parsed = TableTags {
             mode: None,
+            opt_in_value: None,
             table: Overrides::default(),
             indexes: BTreeMap::new(),
             boosts: Vec::new(),
         };
         for (key, value) in tags {
             if key == prefix {
-                parsed.mode = parse_mode(value);
+                parsed.mode = Mode::from_tag_value(value);
+                parsed.opt_in_value = Some(value.to_owned());
                 continue;
             }
             if let Some(id) = boost::id_of_key(prefix, key) {
@@ -398,6 +453,15 @@ impl TableTags {
                     Setting::ALL.map(Setting::tag_name).join(", ")
                 ),
             })?;
+            if index.is_some() && !setting.per_index() {
+                return Err(ConfigError::UnknownTag {
+                    key: key.to_owned(),
+                    hint: format!(
+                        "the runaway guard counts the table's increases, GSIs included: tag \
+                         {prefix}:max-increases-per-hour on the table"
+                    ),
+                });
+            }
             let overrides = match index {
                 Some(index) => parsed.indexes.entry(index.to_owned()).or_default(),
                 None => &mut parsed.table,
@@ -416,7 +480,7 @@ impl TableTags {
         tags.into_iter()
             .filter(|(k, _)| *k == prefix)
             .last()
-            .and_then(|(_, v)| parse_mode(v))
+            .and_then(|(_, v)| Mode::from_tag_value(v))
     }
 
     /// Index names that carry overrides or boosts but are not among `existing`: an error for
@@ -468,15 +532,6 @@ impl TableTags {
         validate(&settings, |s| {
             origins.get(&s).cloned().unwrap_or(Origin::Default)
         })
-    }
-}
-
-/// The opt-in tag's value: `on` or `dry-run` (any case), else not managed.
-fn parse_mode(value: &str) -> Option<Mode> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "on" => Some(Mode::On),
-        "dry-run" => Some(Mode::DryRun),
-        _ => None,
     }
 }
 
@@ -636,6 +691,16 @@ pub fn validate(s: &Settings, origin: impl Fn(Setting) -> Origin) -> Result<Sett
             &[],
         );
     }
+    if !(1..=MAX_INCREASES_PER_HOUR).contains(&s.max_increases_per_hour) {
+        return contradiction(
+            format!(
+                "max-increases-per-hour {} (from {}) is outside 1-{MAX_INCREASES_PER_HOUR}",
+                s.max_increases_per_hour,
+                origin(Setting::MaxIncreasesPerHour)
+            ),
+            &[Setting::MaxIncreasesPerHour],
+        );
+    }
     if !(0.0..1.0).contains(&s.pacing_decrease_fraction) {
         return contradiction(
             format!(
@@ -668,11 +733,28 @@ mod tests {
             Some(Mode::On)
         );
         assert_eq!(
-            tags(&[("ddb-autoscaler", "Dry-Run")]).unwrap().mode,
+            tags(&[("ddb-autoscaler", "dry-run")]).unwrap().mode,
             Some(Mode::DryRun)
         );
         assert_eq!(tags(&[("ddb-autoscaler", "off")]).unwrap().mode, None);
         assert_eq!(tags(&[("team", "payments")]).unwrap().mode, None);
+    }
+
+    #[test]
+    fn the_opt_in_value_is_compared_as_iam_compares_it() {
+        // The template's IAM condition is a case-sensitive StringEquals "on": a table tagged
+        // "On" would be decided on and then refused UpdateTable every minute.
+        for near in ["On", "ON", "on ", " on", "Dry-Run", "DRY-RUN", "dry-run\t"] {
+            let t = tags(&[("ddb-autoscaler", near)]).unwrap();
+            assert_eq!(t.mode, None, "{near:?} is not opted in");
+            assert_eq!(t.opt_in_value.as_deref(), Some(near));
+            assert!(Mode::near_miss(near).is_some(), "{near:?} is a near miss");
+        }
+        for other in ["off", "", "yes", "onn", "dryrun"] {
+            assert_eq!(tags(&[("ddb-autoscaler", other)]).unwrap().mode, None);
+            assert_eq!(Mode::near_miss(other), None, "{other:?} is no near miss");
+        }
+        assert_eq!(Mode::near_miss("on"), None, "exactly on is no miss at all");
     }
 
     #[test]
@@ -808,6 +890,25 @@ mod tests {
         assert!(err.contains("index:<IndexName>"), "{err}");
         // A different prefix that merely starts the same is not ours.
         assert!(tags(&[("ddb-autoscaler-team", "x")]).is_ok());
+    }
+
+    #[test]
+    fn the_runaway_guard_is_set_on_the_table_only() {
+        let t = tags(&[("ddb-autoscaler:max-increases-per-hour", "12")]).unwrap();
+        let s = t.resolve(&Settings::default(), None).unwrap();
+        assert_eq!(s.max_increases_per_hour, 12);
+        let err = tags(&[("ddb-autoscaler:index:by-user:max-increases-per-hour", "12")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("on the table"), "{err}");
+        for v in ["0", "61"] {
+            let t = tags(&[("ddb-autoscaler:max-increases-per-hour", v)]).unwrap();
+            let err = t
+                .resolve(&Settings::default(), None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("1-60") && err.contains(v), "{err}");
+        }
     }
 
     #[test]

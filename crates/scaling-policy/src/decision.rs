@@ -79,11 +79,18 @@ pub enum Reason {
     /// The previous decrease was less than an hour ago, so this one would spend one of the
     /// day's four spacing-free decreases; those are kept for a larger drop.
     Pacing,
+    /// A GSI of the table had write requests refused for lack of capacity in the scale-down
+    /// window: a throttled GSI write refuses the base-table write too, so the table's own write
+    /// consumption understates its demand and its writes are not lowered.
+    GsiWriteThrottling,
+    /// Raised less than wanted (or not at all): the table and its GSIs together reached the
+    /// per-table maximum of `DescribeLimits`, which counts them as one.
+    TableQuota,
 }
 
 impl Reason {
     /// Every reason, in documentation order.
-    pub const ALL: [Reason; 21] = [
+    pub const ALL: [Reason; 23] = [
         Reason::Throttled,
         Reason::AboveTrigger,
         Reason::Rising,
@@ -105,6 +112,8 @@ impl Reason {
         Reason::RecentThrottling,
         Reason::QuotaExhausted,
         Reason::Pacing,
+        Reason::GsiWriteThrottling,
+        Reason::TableQuota,
     ];
 
     /// The name used in JSON and logs, e.g. `above_trigger`.
@@ -131,6 +140,8 @@ impl Reason {
             Reason::RecentThrottling => "recent_throttling",
             Reason::QuotaExhausted => "quota_exhausted",
             Reason::Pacing => "pacing",
+            Reason::GsiWriteThrottling => "gsi_write_throttling",
+            Reason::TableQuota => "table_quota",
         }
     }
 }

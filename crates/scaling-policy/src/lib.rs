@@ -19,6 +19,9 @@
 //! - [`mod@scale_up`] (raise before throttling, never lower) and [`mod@scale_down`]
 //!   ([`scale_down()`], [`scale_down_pair`]: lower when worth a scarce decrease, never raise),
 //!   each returning a [`decision::Decision`]. Missing data keeps capacity as it is.
+//! - [`coupling`]: a table and its GSIs together (a write-throttled GSI holds the table's writes
+//!   up; the per-table quota is shared, write-throttled GSIs served first).
+//! - [`runaway`]: the runaway guard, a cap on a table's increases per hour.
 //!
 //! Key decisions: demand is consumed *plus* the throttled units more capacity would serve,
 //! because consumption is capped by capacity, while a hot key's throttling never buys capacity;
@@ -27,8 +30,10 @@
 
 pub mod boost;
 pub mod config;
+pub mod coupling;
 pub mod decision;
 pub mod quota;
+pub mod runaway;
 pub mod scale_down;
 pub mod scale_up;
 pub mod seasonal;

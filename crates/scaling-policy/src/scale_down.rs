@@ -44,7 +44,7 @@ pub const MIN_DOWN_COVERAGE: f64 = 0.8;
 const HOUR_SECS: i64 = 3_600;
 
 /// A scale-down candidate before the read/write pairing.
-struct DownCandidate {
+pub(crate) struct DownCandidate {
     decision: Decision,
     /// Set when the only thing stopping a decrease is the minimum saving (or pacing).
     small_saving_to: Option<u64>,
@@ -66,7 +66,11 @@ fn quota_time(
     }
 }
 
-fn scale_down_one(settings: &Settings, input: DimensionInput<'_>, now: Timestamp) -> DownCandidate {
+pub(crate) fn scale_down_one(
+    settings: &Settings,
+    input: DimensionInput<'_>,
+    now: Timestamp,
+) -> DownCandidate {
     let p = input.state.provisioned;
     let b = settings.bounds(input.dimension);
     let w = WindowSummary::of(
@@ -177,10 +181,37 @@ pub fn scale_down_pair(
     write: DimensionInput<'_>,
     now: Timestamp,
 ) -> [Decision; 2] {
-    let mut pair = [
+    pair([
         scale_down_one(settings, read, now),
         scale_down_one(settings, write, now),
-    ];
+    ])
+}
+
+impl DownCandidate {
+    /// The candidate held at its capacity for `reason`: neither lowered nor riding along.
+    pub(crate) fn held(self, reason: Reason) -> Self {
+        let d = self.decision;
+        if d.action != Action::Decrease && self.small_saving_to.is_none() {
+            return DownCandidate {
+                decision: d,
+                small_saving_to: None,
+            };
+        }
+        DownCandidate {
+            decision: Decision {
+                to: d.from,
+                action: Action::Keep,
+                reason,
+                not_before: None,
+                ..d
+            },
+            small_saving_to: None,
+        }
+    }
+}
+
+/// Pairs the read and write candidates of one table or GSI (see [`scale_down_pair`]).
+pub(crate) fn pair(mut pair: [DownCandidate; 2]) -> [Decision; 2] {
     let lowered = pair.iter().any(|c| c.decision.action == Action::Decrease);
     if lowered {
         let not_before = pair.iter().filter_map(|c| c.decision.not_before).max();

@@ -27,7 +27,7 @@ pub fn request(method: &str, target: &str, body: Option<&str>, signed: bool) -> 
         .unwrap_or_else(|e| panic!("lambda_http refused the event for {method} {target}: {e}"))
 }
 
-use crate::http::read_request;
+use crate::http::read_message;
 
 /// The handler as the gateway calls it.
 pub type Handler =
@@ -66,7 +66,7 @@ fn serve(stream: TcpStream, handler: &Handler, runtime: &tokio::runtime::Handle)
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
-    while let Some(req) = read_request(&mut reader) {
+    while let Some(req) = read_message(&mut reader, false) {
         let signed = req
             .header("authorization")
             .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 "));
@@ -78,8 +78,8 @@ fn serve(stream: TcpStream, handler: &Handler, runtime: &tokio::runtime::Handle)
             .cloned()
             .collect();
         let e = event(
-            &req.method,
-            &req.path,
+            req.method(),
+            req.path(),
             (!body.is_empty()).then_some(body.as_str()),
             signed,
             &headers,
@@ -94,7 +94,14 @@ fn serve(stream: TcpStream, handler: &Handler, runtime: &tokio::runtime::Handle)
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.to_str().unwrap_or_default().to_owned()))
                     .collect();
-                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
+                let content_type = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map_or_else(|| "application/json".to_owned(), |(_, v)| v.clone());
+                headers.retain(|(k, _)| {
+                    !k.eq_ignore_ascii_case("content-length")
+                        && !k.eq_ignore_ascii_case("content-type")
+                });
                 let body: &[u8] = response.body().as_ref();
                 crate::http::reply(
                     &format!(
@@ -103,13 +110,15 @@ fn serve(stream: TcpStream, handler: &Handler, runtime: &tokio::runtime::Handle)
                         status.canonical_reason().unwrap_or("")
                     ),
                     &headers,
+                    &content_type,
                     body,
                 )
             }
             // What API Gateway answers to a request it cannot pass on.
             Err(_) => crate::http::reply(
                 "400 Bad Request",
-                &[("Content-Type", "application/json".to_owned())],
+                &[],
+                "application/json",
                 br#"{"message":"Bad Request"}"#,
             ),
         };

@@ -83,9 +83,26 @@ fn test_endpoint(workspace: &std::path::Path) -> String {
 /// Clients configured as the functions configure theirs, plus the emulator's endpoint URL (what
 /// `AWS_ENDPOINT_URL` does), region `us-east-1` and dummy credentials.
 pub async fn clients() -> Clients {
+    clients_at(
+        endpoint(),
+        "us-east-1",
+        autoscaler_aws::aws::ATTEMPT_TIMEOUT,
+    )
+    .await
+}
+
+/// Clients configured as the functions configure theirs (with an attempt timeout of `attempt`),
+/// for the local endpoint `url` (the emulator, a proxy in front of it) in `region` (moto keeps
+/// each region apart), with dummy credentials.
+pub async fn clients_at(url: &str, region: &str, attempt: Duration) -> Clients {
+    assert!(
+        url.starts_with("http://127.0.0.1:"),
+        "tests talk to 127.0.0.1 only, not {url}"
+    );
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .region(aws_config::Region::new(region.to_owned()))
+        .timeout_config(autoscaler_aws::aws::timeouts(attempt))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "test", "test", None, None, "emulator",
         ))
@@ -106,6 +123,18 @@ pub async fn table(
     create_table(c, &TableSpec::new(name, capacity, indexes, tags))
         .await
         .unwrap_or_else(|e| panic!("create table {name}: {e}"));
+}
+
+/// The lease table every test of a process shares (each test's tables are its own, so are
+/// their leases).
+pub const LEASE_TABLE: &str = "test-ddb-autoscaler-leases";
+
+/// Creates [`LEASE_TABLE`] unless it exists, and returns its name.
+pub async fn lease_table(c: &Clients) -> &'static str {
+    emulator_fixtures::create_lease_table(c, LEASE_TABLE)
+        .await
+        .unwrap_or_else(|e| panic!("create the lease table: {e}"));
+    LEASE_TABLE
 }
 
 /// The (read, write) capacity of the table (`None`) or a GSI, per `DescribeTable`.

@@ -1,8 +1,8 @@
 //! The end-to-end harness of the Lambda binaries (`functions/*/tests/`).
 //!
 //! - [`FakeRuntimeApi`]: the Lambda Runtime API on 127.0.0.1 (`std::net` only, HTTP/1.1 with
-//!   keep-alive and `Content-Length` bodies, which is what `lambda_runtime`'s hyper client
-//!   speaks). `GET .../invocation/next` hands out queued events with the headers Lambda sends
+//!   keep-alive and `Content-Length` bodies ([`crate::http`]), which is what `lambda_runtime`'s
+//!   hyper client speaks). `GET .../invocation/next` hands out queued events with the headers Lambda sends
 //!   and is held open while the queue is empty; `POST .../response`, `.../error` and
 //!   `.../init/error` are recorded and answered 202.
 //! - [`Function`]: the real binary started as Lambda starts it, with a cleared environment (only
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::emulator::endpoint;
-use crate::http::{Request, read_request};
+use crate::http::{Message, read_message};
 
 /// How long a test waits for the function to answer an invocation or to exit.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -74,7 +74,8 @@ impl Post {
 #[derive(Default)]
 struct State {
     /// Events not handed out yet: (request id, body).
-    queue: VecDeque<(String, String)>,
+    /// (request id, event, milliseconds left until its deadline).
+    queue: VecDeque<(String, String, u64)>,
     /// Request ids handed out by `next`, in order.
     handed_out: Vec<String>,
     posts: Vec<Post>,
@@ -127,12 +128,21 @@ impl FakeRuntimeApi {
         &self.address
     }
 
-    /// Queues an invocation with this event; returns its request id.
+    /// Queues an invocation with this event and a minute until its deadline; returns its
+    /// request id.
     pub fn push(&self, event: &str) -> String {
+        self.push_with_time_left(event, Duration::from_secs(60))
+    }
+
+    /// Queues `event` whose invocation has `left` until its deadline (the
+    /// `Lambda-Runtime-Deadline-Ms` header, counted from when it is handed out); returns its
+    /// request id.
+    pub fn push_with_time_left(&self, event: &str, left: Duration) -> String {
         let mut s = lock(&self.shared);
         s.next_id += 1;
         let id = format!("req-{:04}-{}", s.next_id, std::process::id());
-        s.queue.push_back((id.clone(), event.to_owned()));
+        let left = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+        s.queue.push_back((id.clone(), event.to_owned(), left));
         self.shared.1.notify_all();
         id
     }
@@ -196,9 +206,7 @@ const ACCEPTED: &str = r#"{"status":"OK"}"#;
 /// Serves one keep-alive connection until the client closes it or the test ends.
 /// A JSON answer of the fake.
 fn reply(status: &str, headers: &[(&str, String)], body: &str) -> Vec<u8> {
-    let mut all = headers.to_vec();
-    all.push(("Content-Type", "application/json".to_owned()));
-    crate::http::reply(status, &all, body.as_bytes())
+    crate::http::reply(status, headers, "application/json", body.as_bytes())
 }
 
 fn serve(stream: TcpStream, shared: &Shared) {
@@ -207,7 +215,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
     };
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
-    while let Some(req) = read_request(&mut reader) {
+    while let Some(req) = read_message(&mut reader, false) {
         let Some(answer) = answer(&req, shared) else {
             return;
         };
@@ -222,9 +230,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
 }
 
 /// The answer to one request; `None` to close the connection (the test is over).
-fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
+fn answer(req: &Message, shared: &Shared) -> Option<Vec<u8>> {
     const PREFIX: &str = "/2018-06-01/runtime/";
-    let route = req.path.strip_prefix(PREFIX).unwrap_or("");
+    let route = req.path().strip_prefix(PREFIX).unwrap_or("");
     let body = String::from_utf8_lossy(&req.body).into_owned();
     let record = |kind, request_id: Option<&str>| {
         lock(shared).posts.push(Post {
@@ -238,7 +246,7 @@ fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
         shared.1.notify_all();
         Some(reply("202 Accepted", &[], ACCEPTED))
     };
-    match (req.method.as_str(), route) {
+    match (req.method(), route) {
         ("GET", "invocation/next") => next_invocation(shared),
         ("POST", "init/error") => record(PostKind::InitError, None),
         ("POST", r) if r.starts_with("invocation/") => {
@@ -253,10 +261,10 @@ fn answer(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
     }
 }
 
-fn unexpected(req: &Request, shared: &Shared) -> Option<Vec<u8>> {
+fn unexpected(req: &Message, shared: &Shared) -> Option<Vec<u8>> {
     lock(shared)
         .unexpected
-        .push(format!("{} {}", req.method, req.path));
+        .push(format!("{} {}", req.method(), req.path()));
     Some(reply(
         "404 Not Found",
         &[],
@@ -271,12 +279,12 @@ fn next_invocation(shared: &Shared) -> Option<Vec<u8>> {
         if state.closed {
             return None;
         }
-        if let Some((id, event)) = state.queue.pop_front() {
+        if let Some((id, event, left)) = state.queue.pop_front() {
             state.handed_out.push(id.clone());
             let deadline_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis())
-                + 60_000;
+                + u128::from(left);
             let headers = [
                 ("Lambda-Runtime-Aws-Request-Id", id),
                 ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
@@ -324,8 +332,9 @@ fn collect(pipe: impl Read + Send + 'static, into: &Arc<Mutex<String>>) -> JoinH
 
 impl Function {
     /// Starts `binary` (a `CARGO_BIN_EXE_*` path) as Lambda would, talking to `api` and to the
-    /// emulator, with opt-in tag key `tag_key` and the extra variables `env`. Nothing of the
-    /// test's own environment is passed on.
+    /// emulator, with opt-in tag key `tag_key`, the shared lease table
+    /// ([`crate::emulator::LEASE_TABLE`], which the test creates) and the extra variables `env`
+    /// (an empty value unsets a variable). Nothing of the test's own environment is passed on.
     pub fn start(binary: &str, api: &FakeRuntimeApi, tag_key: &str, env: &[(&str, &str)]) -> Self {
         let name = std::path::Path::new(binary)
             .file_name()
@@ -345,9 +354,15 @@ impl Function {
             .env("AWS_REGION", "us-east-1")
             // Belt and braces: nothing may go looking for instance metadata.
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AUTOSCALER_TAG_KEY", tag_key);
+            .env("AUTOSCALER_TAG_KEY", tag_key)
+            // The test creates it (`emulator::lease_table`) before starting the function.
+            .env("AUTOSCALER_LEASE_TABLE", crate::emulator::LEASE_TABLE);
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let mut child = cmd
             .stdin(Stdio::null())

@@ -9,7 +9,14 @@
 //!   starts it, for `functions/*/tests`.
 //! - [`api_gateway`]: API Gateway's HTTP API stood in for, in process: payload-v2 events (with
 //!   or without an IAM identity) for the management API's route tests, and its handler served
-//!   over HTTP for schemathesis. [`http`] is the little HTTP/1.1 both test servers speak.
+//!   over HTTP for schemathesis. [`http`] is the little HTTP/1.1 every test server here speaks.
+//! - [`proxy`]: the fault-injecting HTTP proxy of the fault campaign (and a per-API call
+//!   counter, and a way to hold one request while another run goes on).
+//! - [`cloudwatch`]: a fast `GetMetricData` stand-in for the 2,500-table scale run, and
+//!   [`scale`]: that run's fleet of tables, their traffic and the calls a run should make.
+//! - [`mock_aws`]: a small AWS in memory behind real SDK clients (`aws-smithy-mocks`), for what
+//!   the emulator cannot do: the decrease quota, a clock the test moves, two runs interleaved at
+//!   any step.
 //!
 //! Key decision: a crate of its own that every crate lists under `[dev-dependencies]` only, so
 //! that no test code (process spawning, panics, table creation) can reach a Lambda binary. The
@@ -17,9 +24,13 @@
 //! `emulator-fixtures`, re-exported here.
 
 pub mod api_gateway;
+pub mod cloudwatch;
 pub mod emulator;
 pub mod http;
 pub mod lambda;
+pub mod mock_aws;
+pub mod proxy;
+pub mod scale;
 
 pub use emulator_fixtures::{
     SeedMinute, TableSpec, capacities, create_table, put_minutes, put_values,

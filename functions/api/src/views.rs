@@ -177,7 +177,9 @@ pub fn table(config: &RunConfig, now: Timestamp, t: &TableOutlook) -> TableView 
     match t {
         TableOutlook::Undecided(report) => {
             let (status, reason) = match &report.outcome {
-                Outcome::Skipped { reason } => ("skipped", reason.clone()),
+                Outcome::Skipped { reason, detail } => {
+                    ("skipped", format!("{}: {detail}", reason.as_str()))
+                }
                 Outcome::Failed { error } => ("failed", error.to_string()),
                 _ => ("skipped", String::new()),
             };
@@ -247,6 +249,7 @@ pub fn table(config: &RunConfig, now: Timestamp, t: &TableOutlook) -> TableView 
                 .cloned()
                 .collect();
             let mut boosts: Vec<BoostView> = p
+                .tags
                 .boosts
                 .iter()
                 .map(|b| boost(config, &p.description.name, b, now))

@@ -5,7 +5,11 @@
 //! [`cold_start`].
 //!
 //! Configuration from the environment, validated at cold start: a bad value fails the init with
-//! a message naming the variable. The SDK configuration and clients are built once.
+//! a message naming the variable, and so does a deployment that would apply changes without the
+//! lease table that serialises the two functions (`AUTOSCALER_LEASE_TABLE`). The SDK
+//! configuration and clients are built once, with the pipeline's timeouts
+//! (`autoscaler_aws::aws::timeouts`). Each run gets its invocation's deadline from the Lambda
+//! context.
 //! `lambda_runtime`'s tracing subscriber logs JSON when the function's log format is JSON. The
 //! handler accepts any JSON event (an EventBridge rule's "Scheduled Event" or a Scheduler's empty
 //! input) and returns the run summary; a run in which any table failed returns an error of type
@@ -24,15 +28,18 @@ pub use lambda_runtime::Error;
 pub async fn cold_start() -> (RunConfig, Clients) {
     lambda_runtime::tracing::init_default_subscriber();
     let config = match RunConfig::from_env() {
+        Ok(config) if config.lease_table.is_none() && !config.dry_run => invalid(
+            "AUTOSCALER_LEASE_TABLE is not set: the functions change tables only under the lease that keeps them from undoing each other's changes (template.yaml sets it)",
+        ),
         Ok(config) => config,
-        Err(e) => {
-            // Fails the cold start; Lambda reports it as an init error.
-            tracing::error!(error = %e, "invalid configuration");
-            eprintln!("invalid configuration: {e}");
-            std::process::exit(1);
-        }
+        Err(e) => invalid(&e.to_string()),
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(autoscaler_aws::aws::timeouts(
+            autoscaler_aws::aws::ATTEMPT_TIMEOUT,
+        ))
+        .load()
+        .await;
     (config, Clients::new(&sdk))
 }
 
@@ -40,7 +47,8 @@ pub async fn cold_start() -> (RunConfig, Clients) {
 pub async fn serve(direction: Direction) -> Result<(), Error> {
     let (config, clients) = cold_start().await;
     let (clients, config) = (&clients, &config);
-    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = autoscaler_aws::Deadline::from_epoch_millis(event.context.deadline);
         // Boxed: the run's future is deep, and unboxed its layout exceeds the compiler's
         // default recursion limit in the binaries that call this function.
         Box::pin(autoscaler_aws::invoke(
@@ -48,6 +56,7 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
             config,
             direction,
             autoscaler_aws::now(),
+            deadline,
         ))
         .await
         .map_err(|e| Diagnostic {
@@ -56,4 +65,11 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
         })
     }))
     .await
+}
+
+/// Fails the cold start (Lambda reports it as an init error) with `why`.
+fn invalid(why: &str) -> ! {
+    tracing::error!(error = why, "invalid configuration");
+    eprintln!("invalid configuration: {why}");
+    std::process::exit(1);
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic with the value is the failure report
 
 use scaling_policy::Dimension;
-use test_support::emulator::{capacity, clients, seed_recent, table};
+use test_support::emulator::{capacity, clients, lease_table, seed_recent, table};
 use test_support::lambda::{FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, unique};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ddb-autoscaler-scale-down");
@@ -12,6 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_ddb-autoscaler-scale-down");
 #[tokio::test]
 async fn idle_table_is_lowered_to_policy_value_and_response_says_down() {
     let c = clients().await;
+    lease_table(&c).await;
     let key = unique("fn-down-idle");
     let idle = unique("fn-down-idle-audit");
     table(&c, &idle, Some((100, 100)), &[], &[(key.as_str(), "on")]).await;

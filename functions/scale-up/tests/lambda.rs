@@ -9,7 +9,7 @@
 
 use scaling_policy::Dimension;
 use serde_json::Value;
-use test_support::emulator::{capacity, clients, seed_recent, table};
+use test_support::emulator::{capacity, clients, lease_table, seed_recent, table};
 use test_support::lambda::{
     FakeRuntimeApi, Function, PostKind, SCHEDULED_EVENT, SCHEDULER_EMPTY, unique,
 };
@@ -38,6 +38,7 @@ fn decision<'a>(report: &'a Value, dimension: &str) -> &'a Value {
 /// A provisioned 10/10 table opted in under `key`, with 5 minutes at 9.5 read units/s (95% of
 /// provisioned, above the 90% trigger) and 2 write units/s, seeded as CloudWatch publishes them.
 async fn hot_table(c: &autoscaler_aws::Clients, name: &str, key: &str, tags: &[(&str, &str)]) {
+    lease_table(c).await;
     let mut all = vec![(key, "on")];
     all.extend_from_slice(tags);
     table(c, name, Some((10, 10)), &[], &all).await;
@@ -91,7 +92,8 @@ async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
         "no JSON `run summary` log line\n{}",
         f.output()
     );
-    // One `decision` line per dimension, `applied` as the README documents it.
+    // One `decision` line per dimension, `applied` as the README documents it: the raised
+    // dimension was applied, the kept one had nothing to apply.
     let applied: Vec<(&str, &str)> = logs
         .iter()
         .filter(|l| l["fields"]["message"] == "decision" && l["fields"]["table"] == hot.as_str())
@@ -105,7 +107,7 @@ async fn scheduled_event_raises_hot_table_and_responds_with_run_summary() {
         .collect();
     assert_eq!(
         applied,
-        [("read", "applied"), ("write", "applied")],
+        [("read", "applied"), ("write", "no_change")],
         "{}",
         f.output()
     );
@@ -180,17 +182,118 @@ async fn malformed_override_tag_fails_the_invocation_and_healthy_table_is_still_
     assert_eq!(capacity(&c, &good, None).await, (12, 10));
     assert_eq!(capacity(&c, &bad, None).await, (10, 10));
 
-    // The full summary is still logged, listing the failure.
-    let summary: Value = f
-        .json_logs()
+    // The logs say the same: one `table` line each, and the counts in the `run summary`.
+    let logs = f.json_logs();
+    let table_line = |name: &str| {
+        logs.iter()
+            .find(|l| l["fields"]["message"] == "table" && l["fields"]["table"] == name)
+            .map(|l| l["fields"].clone())
+            .unwrap_or_else(|| panic!("no `table` line for {name}\n{}", f.output()))
+    };
+    let bad_line = table_line(&bad);
+    assert_eq!(bad_line["outcome"], "failed", "{bad_line:#}");
+    assert!(
+        bad_line["error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&bad_tag) && e.contains("lots")),
+        "{bad_line:#}"
+    );
+    assert_eq!(table_line(&good)["outcome"], "changed");
+    let summary = logs
         .iter()
         .find(|l| l["fields"]["message"] == "run summary")
-        .and_then(|l| l["fields"]["summary"].as_str())
-        .map(|s| serde_json::from_str(s).unwrap())
+        .map(|l| &l["fields"])
         .unwrap_or_else(|| panic!("no run summary logged\n{}", f.output()));
-    assert_eq!(summary["tables_changed"], 1, "{summary:#}");
-    assert_eq!(summary["failed"][0]["table"], bad.as_str(), "{summary:#}");
-    assert_eq!(report(&summary, &good)["outcome"], "changed");
+    assert_eq!(
+        (&summary["tables_changed"], &summary["failed"]),
+        (&Value::from(1), &Value::from(1)),
+        "{summary:#}"
+    );
+}
+
+#[tokio::test]
+async fn no_log_line_grows_with_the_number_of_tables() {
+    // The run summary used to be logged whole in one line: past about 130 tables it exceeded
+    // CloudWatch Logs' 256 KB event limit (the line is cut, its JSON unreadable).
+    let c = clients().await;
+    lease_table(&c).await;
+    let key = unique("fn-up-many");
+    let names: Vec<String> = (0..150)
+        .map(|i| unique(&format!("fn-up-many-{i:03}")))
+        .collect();
+    for name in &names {
+        // Long names make the summary large quickly, as real table names often are.
+        table(&c, name, Some((10, 10)), &[], &[(key.as_str(), "on")]).await;
+    }
+    let api = FakeRuntimeApi::start();
+    let id = api.push(SCHEDULED_EVENT);
+    let mut f = Function::start(BIN, &api, &key, &[]);
+    let post = api.wait_for(&id, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    assert_eq!(post.json()["tables_managed"], 150);
+    let stdout = f.stdout();
+    let longest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(
+        longest < 8 * 1024,
+        "the longest log line has {longest} bytes: it should not hold a table list"
+    );
+    let tables = f
+        .json_logs()
+        .iter()
+        .filter(|l| l["fields"]["message"] == "table")
+        .count();
+    assert_eq!(tables, 150, "one `table` line per table");
+    // Each decision line says what it was decided against, and leaves out the numbers a
+    // decision without data does not have (it used to log -1.0 for them).
+    let logs = f.json_logs();
+    let d = logs
+        .iter()
+        .find(|l| l["fields"]["message"] == "decision")
+        .map(|l| &l["fields"])
+        .unwrap_or_else(|| panic!("no decision line\n{}", f.output()));
+    assert_eq!(d["reason"], "no_data", "{d:#}");
+    for field in [
+        "target",
+        "trigger",
+        "min",
+        "max",
+        "window_minutes",
+        "known_minutes",
+    ] {
+        assert!(d[field].is_number(), "{field} in {d:#}");
+    }
+    for field in ["peak_demand", "utilisation", "wanted"] {
+        assert!(d[field].is_null(), "{field} is unknown, so absent: {d:#}");
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_without_its_lease_table_fails_the_cold_start() {
+    let api = FakeRuntimeApi::start();
+    api.push(SCHEDULED_EVENT);
+    let key = unique("fn-up-nolease");
+    let mut f = Function::start(BIN, &api, &key, &[("AUTOSCALER_LEASE_TABLE", "")]);
+    let status = f.wait_exit().await;
+    assert!(!status.success(), "exited with {status}\n{}", f.output());
+    assert!(
+        f.stderr().contains("AUTOSCALER_LEASE_TABLE"),
+        "{}",
+        f.output()
+    );
+    // In dry-run, nothing is changed, so nothing needs serialising: it starts.
+    let api = FakeRuntimeApi::start();
+    let id = api.push(SCHEDULED_EVENT);
+    let mut f = Function::start(
+        BIN,
+        &api,
+        &key,
+        &[
+            ("AUTOSCALER_DRY_RUN", "true"),
+            ("AUTOSCALER_LEASE_TABLE", ""),
+        ],
+    );
+    let post = api.wait_for(&id, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
 }
 
 #[tokio::test]
@@ -230,4 +333,27 @@ async fn invalid_configuration_fails_the_cold_start_naming_the_variable() {
         (10, 10),
         "nothing is scaled"
     );
+}
+
+#[tokio::test]
+async fn the_run_keeps_to_the_invocation_s_deadline() {
+    // The run reads its deadline from the Lambda context: an invocation with less time left
+    // than the margin starts no table and says so (no wall-clock timing: the deadline is given).
+    let c = clients().await;
+    let key = unique("fn-up-deadline");
+    let hot = unique("fn-up-deadline-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+    let api = FakeRuntimeApi::start();
+    let id = api.push_with_time_left(SCHEDULED_EVENT, std::time::Duration::from_secs(5));
+    let mut f = Function::start(BIN, &api, &key, &[]);
+    let post = api.wait_for(&id, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    let summary = post.json();
+    let r = report(&summary, &hot);
+    assert_eq!(
+        (&r["outcome"], &r["reason"]),
+        (&Value::from("skipped"), &Value::from("deadline")),
+        "{summary:#}"
+    );
+    assert_eq!(capacity(&c, &hot, None).await, (10, 10));
 }

@@ -217,9 +217,16 @@ async fn select(
     notes: &mut Vec<String>,
 ) -> Result<Vec<(String, Vec<(String, String)>)>, Error> {
     let key = &aws.config.tag_key;
-    let tagged: Vec<TaggedTable> = autoscaler_aws::aws::discover(&aws.clients, key)
+    let discovered = autoscaler_aws::aws::discover(&aws.clients, key)
         .await
         .map_err(|e| account::aws_error(&e))?;
+    for (name, e) in &discovered.failed {
+        notes.push(format!(
+            "{name}: could not tell whether it opted in: {}",
+            autoscaler_aws::error::chain(e)
+        ));
+    }
+    let tagged: Vec<TaggedTable> = discovered.tables;
     let mode_of =
         |tags: &[(String, String)]| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     if args.tables.is_empty() {

@@ -175,6 +175,7 @@ pub fn settings_strategy() -> impl Strategy<Value = Settings> {
                     seasonal_ahead_minutes: ahead,
                     quota_grace_secs: grace,
                     pacing_decrease_fraction: pacing,
+                    max_increases_per_hour: Settings::default().max_increases_per_hour,
                 };
                 validate(&settings, |_| Origin::Default).expect("generated settings are valid")
             },

@@ -1,0 +1,121 @@
+//! The fleet of the scale run (issue 9, "Prove it"): 2,500 opted-in tables (DynamoDB's default
+//! regional quota), a third of them with two GSIs, their traffic as a function for the
+//! CloudWatch stand-in ([`crate::cloudwatch`]), and the calls a run over them should make. Shared
+//! by the debug test that asserts the call counts (`crates/autoscaler-aws/tests/scale.rs`) and the
+//! release benchmark that measures memory and time (`examples/scale_run.rs`).
+//!
+//! **The traffic.** Table `i` (`scale-0000` ...): every fifth is hot (reads at 95% of 100:
+//! scale-up raises them), the one after it idle (1 unit/s: scale-down lowers it), the others and
+//! every GSI steady at 75% (neither function changes them). So each run changes 500 tables.
+
+use std::sync::Arc;
+
+use autoscaler_aws::Clients;
+use autoscaler_aws::aws::{MAX_QUERIES_PER_CALL, RESOURCES_PER_PAGE};
+use futures::stream::{self, StreamExt};
+use scaling_policy::Timestamp;
+
+use crate::TableSpec;
+use crate::cloudwatch::{Series, SeriesId};
+
+/// Tables in the fleet: DynamoDB's default quota of tables per region.
+pub const TABLES: usize = 2_500;
+
+/// The name of table `i`.
+pub fn name(i: usize) -> String {
+    format!("scale-{i:04}")
+}
+
+/// Whether table `i` has two GSIs (a third of them).
+pub fn has_gsis(i: usize) -> bool {
+    i.is_multiple_of(3)
+}
+
+/// The table's capacity, and each GSI's (read and write alike).
+pub const TABLE_UNITS: u64 = 100;
+/// A GSI's capacity.
+pub const GSI_UNITS: u64 = 100;
+
+/// The GSIs of a table that has them.
+pub const GSIS: [&str; 2] = ["by-a", "by-b"];
+
+/// Creates the fleet, opted in with `tag_key`, a few tables at a time.
+pub async fn create(clients: &Clients, tag_key: &str) {
+    stream::iter(0..TABLES)
+        .map(|i| async move {
+            let gsis: Vec<(&str, u64, u64)> = if has_gsis(i) {
+                GSIS.iter().map(|g| (*g, GSI_UNITS, GSI_UNITS)).collect()
+            } else {
+                Vec::new()
+            };
+            let spec = TableSpec::new(
+                &name(i),
+                Some((TABLE_UNITS, TABLE_UNITS)),
+                &gsis,
+                &[(tag_key, "on")],
+            );
+            crate::create_table(clients, &spec)
+                .await
+                .unwrap_or_else(|e| panic!("create {}: {e}", name(i)));
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// Consumed units/s of one series of the fleet (the metric names of `autoscaler_aws::aws`).
+fn consumed(id: &SeriesId) -> f64 {
+    let i: usize = id
+        .table
+        .strip_prefix("scale-")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let read = id.metric.contains("Read");
+    match (id.index.is_some(), i % 5, read) {
+        (false, 0, true) => 95.0,
+        (false, 1, _) => 1.0,
+        (false, _, _) => 75.0,
+        (true, _, _) => 0.75 * GSI_UNITS as f64,
+    }
+}
+
+/// The fleet's traffic for the stand-in: every minute known, consumed as above, no throttling.
+pub fn series() -> Series {
+    Arc::new(|id: &SeriesId, _t: Timestamp| {
+        if id.metric.starts_with("Consumed") {
+            Some(consumed(id) * 60.0)
+        } else {
+            None
+        }
+    })
+}
+
+/// Tables each run changes.
+pub const CHANGED_PER_RUN: usize = 500;
+
+/// The targets (tables and GSIs) of the fleet.
+pub fn targets() -> usize {
+    (0..TABLES)
+        .map(|i| 1 + if has_gsis(i) { GSIS.len() } else { 0 })
+        .sum()
+}
+
+/// The calls one run over the fleet makes, per API, with moto as DynamoDB: discovery in pages
+/// of [`RESOURCES_PER_PAGE`] (moto ends a page one resource early, at 99 tags: `ceil(2500/99)`
+/// = 26 calls, where DynamoDB's would be 25), one `DescribeTable` per table and one more per
+/// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page,
+/// `ceil(metrics / 500)` `GetMetricData` calls (two metrics per dimension per target), one
+/// `UpdateTable` and two lease `UpdateItem` calls per changed table.
+pub fn expected_calls() -> Vec<(&'static str, usize)> {
+    let metrics = targets() * 2 * 2;
+    let moto_page = RESOURCES_PER_PAGE as usize - 1;
+    vec![
+        ("DescribeLimits", 1),
+        ("DescribeScalableTargets", 1),
+        ("DescribeTable", TABLES + CHANGED_PER_RUN),
+        ("GetMetricData", metrics.div_ceil(MAX_QUERIES_PER_CALL)),
+        ("GetResources", TABLES.div_ceil(moto_page)),
+        ("UpdateItem", 2 * CHANGED_PER_RUN),
+        ("UpdateTable", CHANGED_PER_RUN),
+    ]
+}
