@@ -22,7 +22,43 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_DOWN_WINDOW_MINUTES", "20"),
     ("AUTOSCALER_MIN_DECREASE_PERCENT", "10"),
     ("AUTOSCALER_CONCURRENCY", "8"),
+    // What the functions report besides their logs (`emf.rs`, `notify.rs`).
+    ("AUTOSCALER_METRICS_NAMESPACE", "ddb-autoscaler"),
+    ("AUTOSCALER_TABLE_METRICS", "false"),
+    ("AUTOSCALER_NOTIFICATIONS", "none"),
 ];
+
+/// The value of the variable `name` through `lookup` (trimmed), or its default from
+/// [`ENV_VARS`] when it is unset or empty, as (name, value).
+pub(crate) fn setting(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> (&'static str, String) {
+    let default = ENV_VARS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+        .unwrap_or_default();
+    let value = lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned());
+    (name, value)
+}
+
+/// A true/false setting (`true`, `1`, `yes` / `false`, `0`, `no`, any case), or an error naming
+/// the variable.
+pub(crate) fn flag((name, value): (&'static str, String)) -> Result<bool, Error> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(Error::Env {
+            name,
+            value,
+            reason: "expected true or false".to_owned(),
+        }),
+    }
+}
 
 /// Everything a run needs besides the AWS clients.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,18 +93,7 @@ impl RunConfig {
     /// Reads the configuration through `lookup` (the environment, or a map in tests). Unset or
     /// empty variables take their defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &'static str| -> (&'static str, String) {
-            let default = ENV_VARS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, d)| *d)
-                .unwrap_or_default();
-            let value = lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned());
-            (name, value)
-        };
+        let get = |name: &'static str| setting(&lookup, name);
         let bad = |(name, value): (&'static str, String), reason: &str| Error::Env {
             name,
             value,
@@ -85,12 +110,7 @@ impl RunConfig {
                 "a tag key of at most 100 characters, without spaces, not starting with aws:",
             ));
         }
-        let dry = get("AUTOSCALER_DRY_RUN");
-        let dry_run = match dry.1.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => return Err(bad(dry, "expected true or false")),
-        };
+        let dry_run = flag(get("AUTOSCALER_DRY_RUN"))?;
         let pct = |name| {
             let v = get(name);
             match num::<f64>(&v) {

@@ -26,9 +26,13 @@
 
 pub mod aws;
 pub mod boost;
+pub mod emf;
 pub mod env;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod manage;
+pub mod notify;
 pub mod outlook;
 pub mod run;
 pub mod table;
