@@ -136,4 +136,12 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn both_schedules_of_the_template_pass_the_scheduled_time_in_this_field() {
+        let template = include_str!("../../../template.yaml");
+        let input =
+            format!(r#"Input: '{{"{SCHEDULED_TIME_FIELD}": "<aws.scheduler.scheduled-time>"}}'"#);
+        assert_eq!(template.matches(&input).count(), 2, "{input}");
+    }
 }
