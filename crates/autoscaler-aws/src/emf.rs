@@ -528,4 +528,36 @@ mod tests {
             (&"down".into(), &1.into())
         );
     }
+
+    #[test]
+    fn the_readme_lists_every_metric_and_counts_them_as_the_code_does() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("\n### Metrics and the dashboard\n")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("the README has a Metrics and the dashboard section");
+        for name in RUN_METRICS
+            .iter()
+            .chain(&TABLE_METRICS)
+            .chain(&[DECISIONS, LATE_RUNS_DROPPED])
+        {
+            assert!(
+                section.contains(&format!("`{name}`")),
+                "{name} is not documented"
+            );
+        }
+        assert!(
+            section.contains(&format!(
+                "each function writes {RUN_METRICS_PER_FUNCTION} metrics"
+            )),
+            "the per-run count"
+        );
+        assert!(
+            section.contains(&format!(
+                "{TABLE_METRICS_PER_CHANGED_TARGET} per table or GSI dimension that changes"
+            )),
+            "the per-table count"
+        );
+    }
 }
