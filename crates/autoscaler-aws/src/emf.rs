@@ -340,7 +340,7 @@ fn record(s: &Sample) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::summary;
+    use crate::fixtures::{lookup, readme_section, summary};
 
     fn facts() -> RunFacts {
         RunFacts {
@@ -450,15 +450,7 @@ mod tests {
 
     #[test]
     fn the_namespace_and_the_switch_come_from_the_environment() {
-        let with = |pairs: &[(&str, &str)]| {
-            let pairs: Vec<(String, String)> = pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
-            MetricsConfig::from_lookup(move |n| {
-                pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())
-            })
-        };
+        let with = |pairs: &[(&str, &str)]| MetricsConfig::from_lookup(lookup(pairs));
         assert_eq!(
             with(&[]).unwrap(),
             MetricsConfig {
@@ -531,12 +523,7 @@ mod tests {
 
     #[test]
     fn the_readme_lists_every_metric_and_counts_them_as_the_code_does() {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("\n### Metrics and the dashboard\n")
-            .nth(1)
-            .and_then(|s| s.split("\n### ").next())
-            .expect("the README has a Metrics and the dashboard section");
+        let section = readme_section("\n### Metrics and the dashboard\n", "\n### ");
         for name in RUN_METRICS
             .iter()
             .chain(&TABLE_METRICS)

@@ -177,12 +177,7 @@ mod tests {
     /// `environment variable` column with its `default`, and the `NAME=value` list of the
     /// variables the template sets to the code's defaults.
     fn documented() -> Vec<(String, String)> {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("\n### Parameters\n")
-            .nth(1)
-            .and_then(|s| s.split("\n### ").next())
-            .expect("the README has a Parameters section");
+        let section = crate::fixtures::readme_section("\n### Parameters\n", "\n### ");
         let unquote = |cell: &str| cell.trim().trim_matches('`').to_owned();
         let mut out = Vec::new();
         for line in section.lines().filter(|l| l.starts_with('|')) {

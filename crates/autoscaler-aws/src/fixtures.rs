@@ -1,5 +1,6 @@
 //! Test-only (`#[cfg(test)]`): one scale-up run summary with every kind of table outcome, for the
-//! unit tests of what is made from a summary (metrics in `emf.rs`, events in `notify.rs`).
+//! unit tests of what is made from a summary (metrics in `emf.rs`, events in `notify.rs`); the
+//! README's sections those tests and `env.rs`'s compare with; a variable lookup over pairs.
 
 use scaling_policy::{Action, Decision, Dimension, Mode, Numbers, Reason, TableTags};
 
@@ -160,5 +161,29 @@ pub fn summary() -> RunSummary {
             error,
         }],
         tables,
+    }
+}
+
+/// The README's text after `start` up to the next `end`; panics naming `start` when the README
+/// has no such section.
+pub fn readme_section(start: &str, end: &str) -> &'static str {
+    include_str!("../../../README.md")
+        .split(start)
+        .nth(1)
+        .and_then(|s| s.split(end).next())
+        .unwrap_or_else(|| panic!("the README has no section {start:?}"))
+}
+
+/// An environment lookup that knows only `pairs` (name, value).
+pub fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
 }

@@ -297,18 +297,12 @@ fn entry(e: &Event) -> Result<PutEventsRequestEntry, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::summary;
+    use crate::fixtures::{readme_section, summary};
     use serde_json::{Value, json};
 
     /// The events the README documents (section "Notifications"), as EventBridge delivers them.
     fn documented() -> Vec<Value> {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("<!-- events:start -->")
-            .nth(1)
-            .and_then(|s| s.split("<!-- events:end -->").next())
-            .expect("the README documents the events between <!-- events:start/end --> markers");
-        section
+        readme_section("<!-- events:start -->", "<!-- events:end -->")
             .split("```json")
             .skip(1)
             .map(|block| {

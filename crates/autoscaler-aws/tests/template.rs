@@ -1186,3 +1186,17 @@ fn the_dashboard_shows_only_metrics_the_functions_write_and_the_readme_lists_its
     assert!(titles.len() >= 8, "{titles:?}");
     assert_eq!(t["Resources"]["Dashboard"]["Condition"], "HasMetrics");
 }
+
+#[test]
+fn metrics_need_a_log_level_that_keeps_info_lines() {
+    let t = template();
+    let rule = &t["Rules"]["MetricsNeedInfoLogs"];
+    assert_eq!(
+        rule["Assertions"][0]["Assert"]["Fn::Contains"],
+        serde_json::json!([["TRACE", "DEBUG", "INFO"], {"Ref": "LogLevel"}])
+    );
+    assert_eq!(
+        rule["RuleCondition"]["Fn::Not"][0]["Fn::Equals"],
+        serde_json::json!([{"Ref": "MetricsNamespace"}, autoscaler_aws::emf::OFF])
+    );
+}
