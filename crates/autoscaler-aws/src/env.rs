@@ -33,6 +33,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_MAX_INCREASES_PER_HOUR", "30"),
     // No default: the stack sets it to its lease table. Unset, runs are not serialised.
     ("AUTOSCALER_LEASE_TABLE", ""),
+    // What the functions report besides their logs (`emf.rs`, `notify.rs`).
+    ("AUTOSCALER_METRICS_NAMESPACE", "ddb-autoscaler"),
+    ("AUTOSCALER_TABLE_METRICS", "false"),
+    ("AUTOSCALER_NOTIFICATIONS", "none"),
 ];
 
 /// The characters of a tag key this deployment accepts: DynamoDB's, less the space.
@@ -69,6 +73,36 @@ fn valid_table_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+/// The value of the variable `name` through `lookup` (as written: the template's constraints
+/// allow no surrounding spaces, so neither does the code), or its default from [`ENV_VARS`]
+/// when it is unset, as (name, value).
+pub(crate) fn setting(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> (&'static str, String) {
+    let default = ENV_VARS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+        .unwrap_or_default();
+    let value = lookup(name).unwrap_or_else(|| default.to_owned());
+    (name, value)
+}
+
+/// A true/false setting (exactly `true` or `false`, as the template's `AllowedValues`), or an
+/// error naming the variable.
+pub(crate) fn flag((name, value): (&'static str, String)) -> Result<bool, Error> {
+    match value.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::Env {
+            name,
+            value,
+            reason: "expected true or false".to_owned(),
+        }),
+    }
 }
 
 /// Everything a run needs besides the AWS clients.
@@ -109,15 +143,7 @@ impl RunConfig {
     /// Reads the configuration through `lookup` (the environment, or a map in tests). Unset
     /// variables take their defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
-        let get = |name: &'static str| -> (&'static str, String) {
-            let default = ENV_VARS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, d)| *d)
-                .unwrap_or_default();
-            let value = lookup(name).unwrap_or_else(|| default.to_owned());
-            (name, value)
-        };
+        let get = |name: &'static str| setting(&lookup, name);
         let bad = |(name, value): (&'static str, String), reason: &str| Error::Env {
             name,
             value,
@@ -130,12 +156,7 @@ impl RunConfig {
                 "a tag key of 1 to 100 letters, digits and _ . : / = + - @, not starting with aws:",
             ));
         }
-        let dry = get("AUTOSCALER_DRY_RUN");
-        let dry_run = match dry.1.as_str() {
-            "true" => true,
-            "false" => false,
-            _ => return Err(bad(dry, "expected true or false")),
-        };
+        let dry_run = flag(get("AUTOSCALER_DRY_RUN"))?;
         let pct = |name| {
             let v = get(name);
             match plain_whole(&v.1) {
@@ -220,12 +241,7 @@ mod tests {
     /// `environment variable` column with its `default`, and the `NAME=value` list of the
     /// variables the template sets to the code's defaults.
     fn documented() -> Vec<(String, String)> {
-        let readme = include_str!("../../../README.md");
-        let section = readme
-            .split("\n### Parameters\n")
-            .nth(1)
-            .and_then(|s| s.split("\n### ").next())
-            .expect("the README has a Parameters section");
+        let section = crate::fixtures::readme_section("\n### Parameters\n", "\n### ");
         let unquote = |cell: &str| cell.trim().trim_matches('`').to_owned();
         let mut out = Vec::new();
         for line in section.lines().filter(|l| l.starts_with('|')) {

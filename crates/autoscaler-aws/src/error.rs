@@ -217,6 +217,20 @@ pub enum Error {
         /// What was wrong with it.
         what: String,
     },
+    /// The metrics recorder (EMF log lines) could not be installed.
+    #[error("installing the metrics recorder failed")]
+    MetricsRecorder(#[source] BoxError),
+    /// Sending notifications (EventBridge `PutEvents`) failed.
+    #[error("sending {count} notification(s) failed ({operation})")]
+    Notify {
+        /// How many events were not delivered.
+        count: usize,
+        /// The call, or what it answered.
+        operation: &'static str,
+        /// The SDK error, or the entries' error codes.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {

@@ -27,15 +27,23 @@
 //! - The management API and the CLI see the decisions through [`outlook`] (a run's building
 //!   blocks, nothing applied) and change tables only through [`manage`] (validated tag changes
 //!   on opted-in tables), whose SDK calls are in [`tags`].
+//! - What a run reports besides its summary is made from the summary, after the run: its metrics
+//!   as CloudWatch Embedded Metric Format lines ([`emf`]) and, when asked, an EventBridge event
+//!   per applied change and per failed table ([`notify`]). The functions call both
+//!   (`functions-common`); the pipeline itself neither knows nor waits for them.
 
 pub mod apply;
 pub mod aws;
 pub mod boost;
 pub mod deadline;
+pub mod emf;
 pub mod env;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod lease;
 pub mod manage;
+pub mod notify;
 pub mod outlook;
 pub mod run;
 pub mod table;

@@ -7,9 +7,13 @@
 //! - every stack parameter behind an environment variable accepts exactly the values the code
 //!   accepts for that variable (its `AllowedPattern`, `AllowedValues`, type and bounds against
 //!   `RunConfig::from_lookup`, on the same values: listed near misses and random strings);
-//! - scheduled runs are never retried, never overlap, and the role grants exactly the API calls
-//!   the pipeline makes (with `UpdateTable` limited to opted-in tables, `UpdateItem` to the
-//!   lease table).
+//! - the schedules are EventBridge Scheduler's (UTC, no flexible window, no retries, 60 s event
+//!   age, the scheduled time in their Input); scheduled runs are never retried, never overlap,
+//!   and the role grants exactly the API calls the pipeline makes (with `UpdateTable` limited to
+//!   opted-in tables, `UpdateItem` to the lease table, `PutEvents` to the default bus and our
+//!   source);
+//! - the dashboard names only metrics the functions write (`autoscaler_aws::emf`) and the
+//!   README lists its widgets; the silence alarms treat missing data as breaching.
 //!
 //! The YAML is read with yaml-rust2's event parser into `serde_json::Value`, turning
 //! CloudFormation's short-form tags into their long form (`!Ref X` -> `{"Ref": "X"}`,
@@ -161,10 +165,16 @@ mod cfn_yaml {
 // EventBridge schedule expressions
 // ---------------------------------------------------------------------------------------------
 
-/// Validators for the schedule expressions of EventBridge rules (and Scheduler's recurring ones):
-/// `rate(value unit)` and the six-field `cron(minutes hours day-of-month month day-of-week year)`,
-/// following the EventBridge documentation ("Schedule expressions for rules"). Deliberately
-/// strict: anything the documentation does not describe is rejected.
+/// Validators for the recurring schedule expressions of EventBridge Scheduler (the same syntax as
+/// the classic rules'): `rate(value unit)` and the six-field `cron(minutes hours day-of-month
+/// month day-of-week year)`, following the EventBridge documentation ("Cron expressions
+/// reference", "Rate expressions"). Deliberately strict: anything the documentation does not
+/// describe is rejected, and so are Scheduler's one-time `at(...)` expressions, which a function
+/// that must run again and again never wants.
+///
+/// Written here, not taken from a crate: the cron crates of the ecosystem (`cron`, `croner`,
+/// `saffron`) parse Unix or Quartz dialects (a seconds field, Sunday as 0, no year, `?` optional)
+/// and would accept expressions EventBridge rejects, or the reverse.
 mod schedule {
     /// Check one schedule expression.
     pub fn validate(expr: &str) -> Result<(), String> {
@@ -532,9 +542,10 @@ fn scheduled_functions(t: &Value) -> Vec<(&String, &Value)> {
     let fns: Vec<_> = functions(t)
         .into_iter()
         .filter(|(_, f)| {
-            f["Properties"]["Events"]
-                .as_object()
-                .is_some_and(|e| e.values().any(|ev| ev["Type"] == "Schedule"))
+            f["Properties"]["Events"].as_object().is_some_and(|e| {
+                e.values()
+                    .any(|ev| ev["Type"] == "Schedule" || ev["Type"] == "ScheduleV2")
+            })
         })
         .collect();
     assert_eq!(fns.len(), 2, "scale-up and scale-down run on a schedule");
@@ -658,6 +669,11 @@ fn every_schedule_expression_in_the_template_is_valid() {
     }
     for ty in ["AWS::Events::Rule", "AWS::Scheduler::Schedule"] {
         for (name, r) in resources_of_type(&t, ty) {
+            if r["Properties"]["ScheduleExpression"].is_null() {
+                // An event-pattern rule (the notification rule), not a schedule.
+                continue;
+            }
+            assert_ne!(ty, "AWS::Events::Rule", "{name}: a classic scheduled rule");
             let what = format!("{name}.ScheduleExpression");
             for expr in possible_values(&t, &r["Properties"]["ScheduleExpression"], &what) {
                 if let Err(e) = schedule::validate(&expr) {
@@ -868,6 +884,7 @@ fn the_role_allows_exactly_the_calls_the_pipeline_makes() {
         "application-autoscaling:DescribeScalableTargets",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+        "events:PutEvents",
     ]
     .into_iter()
     .map(String::from)
@@ -1082,7 +1099,10 @@ fn code_accepts(t: &Value, var: &str, value: &str) -> bool {
         let default = possible_values(t, v, name).remove(0);
         (!default.is_empty()).then_some(default)
     };
+    // Every reader of the variables the functions validate at cold start.
     autoscaler_aws::RunConfig::from_lookup(lookup).is_ok()
+        && autoscaler_aws::emf::MetricsConfig::from_lookup(lookup).is_ok()
+        && autoscaler_aws::notify::Notifications::from_lookup(lookup).is_ok()
 }
 
 /// Values near the edges of every parameter's grammar.
@@ -1190,7 +1210,10 @@ fn every_parameter_accepts_exactly_what_the_code_accepts() {
         [
             "DryRun",
             "MaxCapacity",
+            "MetricsNamespace",
             "MinCapacity",
+            "Notifications",
+            "TableMetrics",
             "TagKey",
             "TargetUtilisationPercent"
         ]
@@ -1331,4 +1354,221 @@ mod random_schedules {
             prop_assert_eq!(schedule::validate(&expr), Ok(()), "{}", expr);
         }
     }
+}
+
+#[test]
+fn the_schedules_are_scheduler_schedules_in_utc_that_never_retry_and_carry_their_time() {
+    let t = template();
+    for (name, f) in scheduled_functions(&t) {
+        let events = object(&f["Properties"]["Events"], "Events");
+        assert_eq!(events.len(), 1, "{name}: one schedule");
+        for (event, ev) in events {
+            let what = format!("{name}.Events.{event}");
+            assert_eq!(
+                ev["Type"], "ScheduleV2",
+                "{what}: EventBridge Scheduler, not a classic rule"
+            );
+            let p = &ev["Properties"];
+            assert_eq!(p["ScheduleExpressionTimezone"], "UTC", "{what}");
+            assert_eq!(p["FlexibleTimeWindow"]["Mode"], "OFF", "{what}");
+            assert_eq!(p["RetryPolicy"]["MaximumRetryAttempts"], "0", "{what}");
+            assert_eq!(
+                p["RetryPolicy"]["MaximumEventAgeInSeconds"], "60",
+                "{what}: Scheduler's minimum event age"
+            );
+            assert_eq!(
+                p["OmitName"], "true",
+                "{what}: a generated name, unique per stack"
+            );
+            // The handler reads the scheduled time from this field (functions/common/src/
+            // schedule.rs, SCHEDULED_TIME_FIELD) and drops a run more than 60 s late.
+            let input: Value = serde_json::from_str(p["Input"].as_str().expect("Input"))
+                .unwrap_or_else(|e| panic!("{what}: Input is not JSON: {e}"));
+            assert_eq!(
+                input,
+                serde_json::json!({"scheduled_time": "<aws.scheduler.scheduled-time>"}),
+                "{what}"
+            );
+        }
+        let config = function_property(&t, f, "EventInvokeConfig");
+        assert_eq!(config["MaximumEventAgeInSeconds"], "60", "{name}");
+    }
+}
+
+#[test]
+fn notifications_may_only_put_our_events_on_the_default_bus() {
+    let t = template();
+    let puts: Vec<Value> = role_statements(&t, "AutoscalerRole")
+        .into_iter()
+        .filter(|s| actions(s).contains(&"events:PutEvents".to_owned()))
+        .collect();
+    assert_eq!(puts.len(), 1, "{puts:?}");
+    let s = &puts[0];
+    assert_eq!(actions(s), ["events:PutEvents"]);
+    assert_eq!(
+        s["Condition"]["StringEquals"]["events:source"],
+        autoscaler_aws::notify::SOURCE
+    );
+    assert_eq!(
+        s["Resource"]["Fn::Sub"],
+        "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    );
+    let policy = &t["Resources"]["NotifyPolicy"];
+    assert_eq!(
+        policy["Condition"], "Notifies",
+        "only when notifications are on"
+    );
+    // With Notifications=sns, the stack's rule forwards exactly our events to its topic.
+    let rule = &t["Resources"]["NotificationRule"]["Properties"];
+    assert_eq!(
+        rule["EventPattern"]["source"],
+        serde_json::json!([autoscaler_aws::notify::SOURCE])
+    );
+    assert_eq!(
+        rule["Targets"][0]["Arn"]["Ref"], "NotificationTopic",
+        "{rule}"
+    );
+    let allowed = &t["Parameters"]["Notifications"]["AllowedValues"];
+    assert_eq!(allowed, &serde_json::json!(["none", "eventbridge", "sns"]));
+}
+
+#[test]
+fn the_silence_alarms_fire_on_missing_invocations() {
+    let t = template();
+    for (alarm, function) in [
+        ("ScaleUpSilentAlarm", "ScaleUpFunction"),
+        ("ScaleDownSilentAlarm", "ScaleDownFunction"),
+    ] {
+        let p = &t["Resources"][alarm]["Properties"];
+        assert_eq!(
+            (&p["Namespace"], &p["MetricName"]),
+            (&"AWS/Lambda".into(), &"Invocations".into()),
+            "{alarm}"
+        );
+        assert_eq!(p["Dimensions"][0]["Value"]["Ref"], function, "{alarm}");
+        assert_eq!(p["ComparisonOperator"], "LessThanThreshold", "{alarm}");
+        assert_eq!(
+            p["TreatMissingData"], "breaching",
+            "{alarm}: no invocation publishes no datapoint"
+        );
+        assert_eq!(p["AlarmActions"][0]["Ref"], "AlarmTopic", "{alarm}");
+        let period: u64 = p["Period"].as_str().unwrap().parse().unwrap();
+        let evaluations: u64 = p["EvaluationPeriods"].as_str().unwrap().parse().unwrap();
+        assert!(
+            period * evaluations <= 86_400,
+            "{alarm}: CloudWatch evaluates at most a day"
+        );
+    }
+    // Scale-up runs every minute: the threshold is below the runs expected in the period.
+    let up = &t["Resources"]["ScaleUpSilentAlarm"]["Properties"];
+    let expected_runs: u64 = up["Period"].as_str().unwrap().parse::<u64>().unwrap() / 60;
+    let threshold: u64 = up["Threshold"].as_str().unwrap().parse().unwrap();
+    assert!(threshold > 0 && threshold < expected_runs);
+}
+
+/// The dashboard's body, with every `${...}` of its `Fn::Sub` replaced by a placeholder.
+fn dashboard(t: &Value) -> Value {
+    let d = &t["Resources"]["Dashboard"];
+    assert_eq!(d["Type"], "AWS::CloudWatch::Dashboard");
+    let body = d["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .expect("the body is an Fn::Sub string");
+    let mut text = String::new();
+    let mut rest = body;
+    while let Some(at) = rest.find("${") {
+        text.push_str(&rest[..at]);
+        let end = rest[at..].find('}').expect("a closed ${...}") + at;
+        text.push_str(&format!("<{}>", &rest[at + 2..end]));
+        rest = &rest[end + 1..];
+    }
+    text.push_str(rest);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the dashboard is not JSON: {e}\n{text}"))
+}
+
+#[test]
+fn the_dashboard_shows_only_metrics_the_functions_write_and_the_readme_lists_its_widgets() {
+    use autoscaler_aws::emf;
+    let t = template();
+    let d = dashboard(&t);
+    let ours: BTreeSet<&str> = emf::RUN_METRICS
+        .iter()
+        .chain(&emf::TABLE_METRICS)
+        .copied()
+        .chain([emf::DECISIONS, emf::LATE_RUNS_DROPPED])
+        .collect();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let mut titles = Vec::new();
+    let mut named = BTreeSet::new();
+    for w in d["widgets"].as_array().expect("widgets") {
+        let p = &w["properties"];
+        if w["type"] == "text" {
+            continue;
+        }
+        let title = p["title"]
+            .as_str()
+            .expect("every metric widget has a title");
+        assert_eq!(p["region"], "<AWS::Region>", "{title}");
+        titles.push(title.to_owned());
+        for m in p["metrics"].as_array().expect("metrics") {
+            let m = m.as_array().expect("a metric row");
+            if let Some(e) = m[0]["expression"].as_str() {
+                // SEARCH('{"<MetricsNamespace>",dims...} MetricName="Name"', ...)
+                assert!(e.contains("{\"<MetricsNamespace>\","), "{title}: {e}");
+                let name = e
+                    .split("MetricName=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .expect("a metric name");
+                named.insert(name.to_owned());
+                continue;
+            }
+            let (namespace, name) = (m[0].as_str().unwrap(), m[1].as_str().unwrap());
+            match namespace {
+                "AWS/Lambda" => assert!(
+                    ["Invocations", "Errors", "Duration", "Throttles"].contains(&name),
+                    "{title}: {name}"
+                ),
+                "<MetricsNamespace>" => {
+                    named.insert(name.to_owned());
+                }
+                other => panic!("{title}: namespace {other}"),
+            }
+        }
+        assert!(
+            readme.contains(&format!("**{title}**")),
+            "the README's dashboard section lists the widget **{title}**"
+        );
+    }
+    for name in &named {
+        assert!(
+            ours.contains(name.as_str()),
+            "the dashboard shows {name}, which the functions never write"
+        );
+    }
+    for required in [
+        "Increases",
+        "Decreases",
+        "TablesThrottled",
+        "MetricsRequested",
+        "Decisions",
+        "TablesFailed",
+    ] {
+        assert!(named.contains(required), "the dashboard shows {required}");
+    }
+    assert!(titles.len() >= 8, "{titles:?}");
+    assert_eq!(t["Resources"]["Dashboard"]["Condition"], "HasMetrics");
+}
+
+#[test]
+fn metrics_need_a_log_level_that_keeps_info_lines() {
+    let t = template();
+    let rule = &t["Rules"]["MetricsNeedInfoLogs"];
+    assert_eq!(
+        rule["Assertions"][0]["Assert"]["Fn::Contains"],
+        serde_json::json!([["TRACE", "DEBUG", "INFO"], {"Ref": "LogLevel"}])
+    );
+    assert_eq!(
+        rule["RuleCondition"]["Fn::Not"][0]["Fn::Equals"],
+        serde_json::json!([{"Ref": "MetricsNamespace"}, autoscaler_aws::emf::OFF])
+    );
 }

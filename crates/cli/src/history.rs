@@ -11,13 +11,13 @@
 //! all the queries together, starting on a multiple of its period. The first call may start
 //! before the period asked for (rounded down to its period); the calls are contiguous.
 //!
-//! **Progress.** A bar on stderr counts the calls when stderr is a terminal; nothing is drawn
-//! otherwise (so scripts and tests see a clean stderr).
+//! **Progress.** A bar on stderr (`indicatif`) counts the calls when stderr is a terminal;
+//! nothing is drawn otherwise (so scripts and tests see a clean stderr).
 //!
 //! A datapoint keeps its period ([`Point`]): turning the series into per-minute values is the
 //! next stage's job (`demand.rs`).
 
-use std::io::{IsTerminal, Write as _};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use autoscaler_aws::aws::{self, MetricKey, metric_names};
 use autoscaler_aws::{Clients, Error};
@@ -113,15 +113,14 @@ pub async fn fetch(clients: &Clients, request: &Request<'_>) -> Result<History, 
     );
     let mut fetched: Vec<Vec<Point>> = vec![Vec::new(); keys.len()];
     let mut datapoints = 0;
-    let mut progress = Progress::new(calls.len());
-    progress.draw(0);
+    let progress = progress(calls.len());
     for w in &calls {
         let period = i32::try_from(w.period).unwrap_or(60);
         let got = aws::fetch_history(clients, &keys, w.start, w.end, period).await;
         let got = match got {
             Ok(g) => g,
             Err(e) => {
-                progress.finish();
+                progress.finish_and_clear();
                 return Err(e);
             }
         };
@@ -133,9 +132,10 @@ pub async fn fetch(clients: &Clients, request: &Request<'_>) -> Result<History, 
                 period: w.period,
             }));
         }
-        progress.tick(datapoints);
+        progress.set_message(datapoints.to_string());
+        progress.inc(1);
     }
-    progress.finish();
+    progress.finish_and_clear();
     let mut periods: Vec<i64> = calls.iter().map(|w| w.period).collect();
     periods.dedup();
     let mut fetched = fetched.into_iter();
@@ -235,60 +235,35 @@ pub fn plan_calls(
     calls
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    total: usize,
-    done: usize,
-    enabled: bool,
-    drawn: usize,
-}
+/// The progress bar's layout (indicatif's template syntax).
+const PROGRESS_TEMPLATE: &str =
+    "fetching CloudWatch history [{bar:30}] {pos}/{len} calls, {msg} datapoints";
 
-impl Progress {
-    fn new(total: usize) -> Self {
-        Self {
-            total,
-            done: 0,
-            enabled: total > 0 && std::io::stderr().is_terminal(),
-            drawn: 0,
-        }
+/// The progress bar of a fetch of `total` calls, on stderr (indicatif draws nothing when stderr
+/// is not a terminal, so scripts and tests see a clean stderr); the message counts datapoints.
+fn progress(total: usize) -> ProgressBar {
+    if total == 0 {
+        return ProgressBar::hidden();
     }
-
-    fn draw(&mut self, datapoints: usize) {
-        if !self.enabled {
-            return;
-        }
-        const WIDTH: usize = 30;
-        let filled = self.done * WIDTH / self.total.max(1);
-        let line = format!(
-            "fetching CloudWatch history [{}{}] {}/{} calls, {datapoints} datapoints",
-            "#".repeat(filled),
-            "-".repeat(WIDTH - filled),
-            self.done,
-            self.total
-        );
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{line}");
-        let _ = err.flush();
-        self.drawn = line.len();
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(PROGRESS_TEMPLATE) {
+        bar.set_style(style.progress_chars("#-"));
     }
-
-    fn tick(&mut self, datapoints: usize) {
-        self.done += 1;
-        self.draw(datapoints);
-    }
-
-    fn finish(&mut self) {
-        if self.enabled && self.drawn > 0 {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r{}\r", " ".repeat(self.drawn));
-            let _ = err.flush();
-        }
-    }
+    bar.set_message("0");
+    bar
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_bar_is_a_valid_template_and_hidden_off_a_terminal() {
+        assert!(ProgressStyle::with_template(PROGRESS_TEMPLATE).is_ok());
+        // Tests run with stderr captured or piped: nothing is drawn.
+        assert!(progress(3).is_hidden() || std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        assert!(progress(0).is_hidden());
+    }
     use autoscaler_aws::aws::MAX_DATAPOINTS_PER_CALL;
 
     const NOW: i64 = 1_796_206_713; // 2026-12-02T10:18:33Z

@@ -102,7 +102,11 @@ fn the_settings_reasons_actions_and_problems_are_the_code_s() {
         .map(|s| s.tag_name().to_owned())
         .collect();
     for name in ["SettingValues", "SettingValuesPatch"] {
-        assert_eq!(names(&schema(&doc, name)["properties"]), per_index, "{name}");
+        assert_eq!(
+            names(&schema(&doc, name)["properties"]),
+            per_index,
+            "{name}"
+        );
     }
     for name in ["Settings", "SettingsPatch"] {
         let mut want = settings.clone();

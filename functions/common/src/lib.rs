@@ -11,11 +11,16 @@
 //! (`autoscaler_aws::aws::timeouts`). Each run gets its invocation's deadline from the Lambda
 //! context.
 //! `lambda_runtime`'s tracing subscriber logs JSON when the function's log format is JSON. The
-//! handler accepts any JSON event (an EventBridge rule's "Scheduled Event" or a Scheduler's empty
-//! input) and returns the run summary; a run in which any table failed returns an error of type
-//! `TablesFailed` listing them, so that the function's `Errors` metric sees it.
+//! handler accepts any JSON event (an EventBridge Scheduler input with the scheduled time, a
+//! classic rule's "Scheduled Event", an empty input) and returns the run summary; a run in which
+//! any table failed returns an error of type `TablesFailed` listing them, so that the function's
+//! `Errors` metric sees it. A run that starts more than a minute after its scheduled time is
+//! dropped ([`schedule`]). After each run, the run's metrics and notifications ([`observe`]).
 
-use autoscaler_aws::{Clients, Direction, RunConfig};
+pub mod observe;
+pub mod schedule;
+
+use autoscaler_aws::{Clients, Direction, InvokeError, RunConfig};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -26,6 +31,12 @@ pub use lambda_runtime::Error;
 /// configuration from the environment (a bad value exits with status 1, which fails the init and
 /// names the variable), and the SDK clients.
 pub async fn cold_start() -> (RunConfig, Clients) {
+    let (config, sdk) = init().await;
+    (config, Clients::new(&sdk))
+}
+
+/// The tracing subscriber, the run configuration and the SDK configuration.
+async fn init() -> (RunConfig, aws_config::SdkConfig) {
     lambda_runtime::tracing::init_default_subscriber();
     let config = match RunConfig::from_env() {
         Ok(config) if config.lease_table.is_none() && !config.dry_run => invalid(
@@ -40,29 +51,57 @@ pub async fn cold_start() -> (RunConfig, Clients) {
         ))
         .load()
         .await;
-    (config, Clients::new(&sdk))
+    (config, sdk)
+}
+
+/// The value, or the end of the cold start (see [`invalid`]).
+fn or_exit<T>(result: Result<T, autoscaler_aws::Error>) -> T {
+    result.unwrap_or_else(|e| invalid(&e.to_string()))
 }
 
 /// Runs the function until Lambda stops it.
 pub async fn serve(direction: Direction) -> Result<(), Error> {
-    let (config, clients) = cold_start().await;
-    let (clients, config) = (&clients, &config);
+    let (config, sdk) = init().await;
+    let clients = Clients::new(&sdk);
+    let observer = or_exit(observe::Observer::from_env(&sdk));
+    let (clients, config, observer) = (&clients, &config, &observer);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = autoscaler_aws::Deadline::from_epoch_millis(event.context.deadline);
+        let started = std::time::Instant::now();
+        let now = autoscaler_aws::now();
+        match schedule::late_run(&event.payload, direction, now) {
+            Ok(Some(late)) => {
+                tracing::warn!(
+                    scheduled_time = %late.scheduled_time,
+                    late_by_secs = late.late_by_secs,
+                    "late run dropped"
+                );
+                observer.late_run(direction);
+                return Ok(serde_json::to_value(late).unwrap_or_default());
+            }
+            Ok(None) => {}
+            Err(why) => tracing::warn!(reason = %why, "scheduled time unreadable"),
+        }
         // Boxed: the run's future is deep, and unboxed its layout exceeds the compiler's
         // default recursion limit in the binaries that call this function.
-        Box::pin(autoscaler_aws::invoke(
-            clients,
-            config,
-            direction,
-            autoscaler_aws::now(),
-            deadline,
+        let deadline = autoscaler_aws::Deadline::from_epoch_millis(event.context.deadline);
+        let result = Box::pin(autoscaler_aws::invoke(
+            clients, config, direction, now, deadline,
         ))
-        .await
-        .map_err(|e| Diagnostic {
-            error_type: e.kind().to_owned(),
-            error_message: e.to_string(),
-        })
+        .await;
+        let summary = match &result {
+            Ok(summary) => Some(summary),
+            Err(InvokeError::TablesFailed(failed)) => Some(&*failed.summary),
+            Err(InvokeError::DiscoveryFailed(_)) => None,
+        };
+        if let Some(summary) = summary {
+            Box::pin(observer.after_run(summary, started.elapsed())).await;
+        }
+        result
+            .map(|summary| serde_json::to_value(summary).unwrap_or_default())
+            .map_err(|e| Diagnostic {
+                error_type: e.kind().to_owned(),
+                error_message: e.to_string(),
+            })
     }))
     .await
 }

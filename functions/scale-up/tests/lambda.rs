@@ -357,3 +357,188 @@ async fn the_run_keeps_to_the_invocation_s_deadline() {
     );
     assert_eq!(capacity(&c, &hot, None).await, (10, 10));
 }
+
+/// The EMF lines a function wrote (the stdout lines with an `_aws` member).
+fn emf_lines(f: &Function) -> Vec<Value> {
+    f.json_logs()
+        .into_iter()
+        .filter(|l| l.get("_aws").is_some())
+        .collect()
+}
+
+/// The EMF line whose dimension set is exactly `dimensions`.
+fn emf_line<'a>(lines: &'a [Value], dimensions: &[&str]) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| {
+            l["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0] == serde_json::json!(dimensions)
+        })
+        .unwrap_or_else(|| panic!("no EMF line with dimensions {dimensions:?}: {lines:#?}"))
+}
+
+#[tokio::test]
+async fn a_run_writes_its_metrics_as_emf_and_notifies_and_a_late_run_is_dropped() {
+    let c = clients().await;
+    let key = unique("fn-up-emf");
+    let hot = unique("fn-up-emf-hot");
+    hot_table(&c, &hot, &key, &[]).await;
+    let namespace = "ddb-autoscaler-test";
+
+    let api = FakeRuntimeApi::start();
+    let now = autoscaler_aws::now();
+    let on_time = api.push(&format!(r#"{{"scheduled_time": "{now}"}}"#));
+    let late = api.push(&format!(
+        r#"{{"scheduled_time": "{}"}}"#,
+        now.plus_secs(-300)
+    ));
+    let env = [
+        ("AUTOSCALER_METRICS_NAMESPACE", namespace),
+        ("AUTOSCALER_TABLE_METRICS", "true"),
+        ("AUTOSCALER_NOTIFICATIONS", "eventbridge"),
+    ];
+    let mut f = Function::start(BIN, &api, &key, &env);
+    let post = api.wait_for(&on_time, &mut f).await;
+    assert_eq!(post.kind, PostKind::Response, "{post:?}\n{}", f.output());
+    assert_eq!(post.json()["tables_changed"], 1);
+    let dropped = api.wait_for(&late, &mut f).await;
+    assert_eq!(
+        dropped.kind,
+        PostKind::Response,
+        "{dropped:?}\n{}",
+        f.output()
+    );
+
+    // Every line is Embedded Metric Format as CloudWatch requires it: a millisecond timestamp, one
+    // directive in our namespace, each dimension and each metric a member of the line.
+    let lines = emf_lines(&f);
+    assert!(!lines.is_empty(), "no EMF line\n{}", f.output());
+    for line in &lines {
+        let aws = &line["_aws"];
+        assert!(
+            aws["Timestamp"]
+                .as_u64()
+                .is_some_and(|t| t > 1_700_000_000_000),
+            "{line}"
+        );
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 1, "{line}");
+        let d = &directives[0];
+        assert_eq!(d["Namespace"], namespace, "{line}");
+        let sets = d["Dimensions"].as_array().unwrap();
+        assert_eq!(sets.len(), 1, "{line}");
+        for dim in sets[0].as_array().unwrap() {
+            assert!(
+                line[dim.as_str().unwrap()].is_string(),
+                "dimension {dim}: {line}"
+            );
+        }
+        for m in d["Metrics"].as_array().unwrap() {
+            let value = &line[m["Name"].as_str().unwrap()];
+            let numbers = value
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![value.clone()]);
+            assert!(
+                !numbers.is_empty() && numbers.iter().all(Value::is_number),
+                "{m}: {line}"
+            );
+        }
+    }
+
+    // The run: one table seen and raised (its reads, 10 -> 12), nothing failed.
+    let run = emf_line(&lines, &["Direction"]);
+    assert_eq!(run["Direction"], "up");
+    for (metric, value) in [
+        ("TablesSeen", 1.0),
+        ("TablesManaged", 1.0),
+        ("TablesChanged", 1.0),
+        ("TablesFailed", 0.0),
+        ("TablesThrottled", 0.0),
+        ("Increases", 1.0),
+        ("MetricsRequested", 4.0),
+    ] {
+        assert_eq!(run[metric], serde_json::json!([value]), "{metric}: {run}");
+    }
+    assert!(
+        run["RunDuration"][0].as_f64().is_some_and(|ms| ms > 0.0),
+        "{run}"
+    );
+    let units: Vec<(&str, &str)> = run["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["Name"].as_str().unwrap(),
+                m["Unit"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        units.contains(&("RunDuration", "Milliseconds")),
+        "{units:?}"
+    );
+    assert!(units.contains(&("TablesSeen", "Count")), "{units:?}");
+
+    // Decisions by action and reason: the read raised above the trigger, the write kept.
+    let decisions: Vec<(&str, &str, &Value)> = lines
+        .iter()
+        .filter(|l| l.get("Decisions").is_some())
+        .map(|l| {
+            (
+                l["Action"].as_str().unwrap(),
+                l["Reason"].as_str().unwrap(),
+                &l["Decisions"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("increase", "above_trigger", &Value::from(1)),
+            ("keep", "below_trigger", &Value::from(1))
+        ],
+        "{lines:#?}"
+    );
+
+    // Per table and dimension (TableMetrics on): the change, and only the change.
+    let table = emf_line(&lines, &["Table", "Index", "Dimension"]);
+    assert_eq!(
+        (&table["Table"], &table["Index"], &table["Dimension"]),
+        (&hot.as_str().into(), &"-".into(), &"read".into())
+    );
+    assert_eq!(table["CapacityFrom"], serde_json::json!([10.0]));
+    assert_eq!(table["CapacityTo"], serde_json::json!([12.0]));
+    assert_eq!(table["PeakDemand"], serde_json::json!([9.5]));
+    assert_eq!(lines.iter().filter(|l| l.get("Table").is_some()).count(), 1);
+
+    // The change was notified (the emulator's EventBridge accepted the event).
+    assert!(
+        f.json_logs()
+            .iter()
+            .any(|l| l["fields"]["message"] == "notifications sent" && l["fields"]["sent"] == 1),
+        "no `notifications sent` line\n{}",
+        f.output()
+    );
+
+    // The late run was dropped, said so, and counted: no second run, no second summary.
+    let body = dropped.json();
+    assert_eq!(body["dropped"], "late", "{body:#}");
+    assert!(
+        body["late_by_secs"].as_i64().is_some_and(|s| s >= 300),
+        "{body:#}"
+    );
+    assert_eq!(
+        f.json_logs()
+            .iter()
+            .filter(|l| l["fields"]["message"] == "run summary")
+            .count(),
+        1
+    );
+    let late_line = lines
+        .iter()
+        .find(|l| l.get("LateRunsDropped").is_some())
+        .unwrap_or_else(|| panic!("no LateRunsDropped line: {lines:#?}"));
+    assert_eq!(late_line["LateRunsDropped"], 1);
+    assert_eq!(capacity(&c, &hot, None).await, (12, 10));
+}
