@@ -27,11 +27,12 @@
 use futures::stream::{self, StreamExt};
 use scaling_policy::{Dimension, Mode, Timestamp, runaway};
 
-use crate::aws::{self, Clients, Measured};
+use crate::aws::{self, Clients};
 use crate::deadline::{Clock, Deadline};
 use crate::env::RunConfig;
 use crate::error::{Error, ErrorKind, TableError};
 use crate::lease::{self, Acquired, Lease, LeaseState, Written};
+use crate::poll::Readings;
 use crate::run::{
     Applied, Decided, Direction, Outcome, Prepared, SkipReason, TableOrIndexDecision, TableReport,
     decide, log_decisions, prepare,
@@ -45,8 +46,8 @@ pub(crate) struct Context<'a> {
     pub(crate) direction: Direction,
     pub(crate) clock: Clock,
     pub(crate) deadline: Deadline,
-    /// The run's measurements (decisions are made again on them under the lease).
-    pub(crate) usage: &'a Measured,
+    /// The run's readings (decisions are made again on them under the lease).
+    pub(crate) readings: &'a Readings,
 }
 
 /// A unique id for this run's leases.
@@ -313,7 +314,7 @@ async fn critical(ctx: &Context<'_>, p: &Prepared, lease: Option<&Lease>) -> Mad
         Ok(again) => again,
         Err(report) => return not_made(report.outcome, state),
     };
-    let d = decide(&again, ctx.usage, ctx.direction, ctx.clock.start);
+    let d = decide(&again, ctx.readings, ctx.direction, ctx.clock.start);
     if let Some(e) = d.error {
         return not_made(fail(e), state);
     }

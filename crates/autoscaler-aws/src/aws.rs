@@ -59,13 +59,31 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Clients sharing one SDK configuration (region, credentials, `AWS_ENDPOINT_URL`...).
+    /// Clients sharing one SDK configuration (region, credentials, `AWS_ENDPOINT_URL`...), each
+    /// counting its calls into the run being counted ([`crate::calls`]).
     pub fn new(config: &aws_config::SdkConfig) -> Self {
+        use crate::calls::CountCalls;
         Self {
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(config)
+                    .interceptor(CountCalls)
+                    .build(),
+            ),
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(CountCalls)
+                    .build(),
+            ),
+            tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
+                aws_sdk_resourcegroupstagging::config::Builder::from(config)
+                    .interceptor(CountCalls)
+                    .build(),
+            ),
+            autoscaling: aws_sdk_applicationautoscaling::Client::from_conf(
+                aws_sdk_applicationautoscaling::config::Builder::from(config)
+                    .interceptor(CountCalls)
+                    .build(),
+            ),
         }
     }
 }
@@ -543,6 +561,10 @@ pub struct MetricNames {
     pub consumed: &'static str,
     /// Throttle events of every cause together (a Sum per period).
     pub throttled: &'static str,
+    /// Throttle events of a hot partition, which more table capacity does not cure (a Sum per
+    /// period). The other causes besides provisioned throughput (account limits, on-demand
+    /// maximums) apply to on-demand tables only.
+    pub key_range: &'static str,
     /// Provisioned capacity units (an Average per period).
     pub provisioned: &'static str,
 }
@@ -553,11 +575,13 @@ pub const fn metric_names(dimension: scaling_policy::Dimension) -> MetricNames {
         scaling_policy::Dimension::Read => MetricNames {
             consumed: "ConsumedReadCapacityUnits",
             throttled: "ReadThrottleEvents",
+            key_range: "ReadKeyRangeThroughputThrottleEvents",
             provisioned: "ProvisionedReadCapacityUnits",
         },
         scaling_policy::Dimension::Write => MetricNames {
             consumed: "ConsumedWriteCapacityUnits",
             throttled: "WriteThrottleEvents",
+            key_range: "WriteKeyRangeThroughputThrottleEvents",
             provisioned: "ProvisionedWriteCapacityUnits",
         },
     }
@@ -744,7 +768,7 @@ async fn fetch_batch(
                 None => Ok(usage),
                 Some((metric, why)) => Err(Error::IncompleteSeries {
                     index: key.index.clone(),
-                    metric,
+                    metric: metric.to_owned(),
                     why,
                 }),
             };
@@ -833,7 +857,12 @@ pub struct MetricKey {
 
 /// The datapoints of every key over `[start, end)` at `period` seconds, one `GetMetricData`
 /// request (its pages followed): per key, in the order of `keys`, the (period start, value)
-/// pairs CloudWatch has, oldest first. A period without data is simply absent.
+/// pairs CloudWatch has, oldest first, or why the series cannot be used. A period without data
+/// is simply absent.
+///
+/// CloudWatch's answer is checked as [`fetch_usage`] checks it: messages on the response fail
+/// the call; a series not answered `Complete`, missing from the answer, or with a value that is
+/// not a number of units (negative, not finite) fails alone ([`Error::IncompleteSeries`]).
 ///
 /// At most [`MAX_QUERIES_PER_CALL`] keys. The caller keeps
 /// `keys.len() * (end - start) / period` within [`MAX_DATAPOINTS_PER_CALL`] and picks a period
@@ -845,7 +874,7 @@ pub async fn fetch_history(
     start: Timestamp,
     end: Timestamp,
     period: i32,
-) -> Result<Vec<Vec<(Timestamp, f64)>>, Error> {
+) -> Result<Vec<Result<Vec<(Timestamp, f64)>, Error>>, Error> {
     if keys.len() > MAX_QUERIES_PER_CALL {
         return Err(Error::Metrics(
             format!(
@@ -867,30 +896,69 @@ pub async fn fetch_history(
         ));
     }
     let mut series: Vec<Vec<(Timestamp, f64)>> = vec![Vec::new(); keys.len()];
+    let mut answered: Vec<Answered> = keys.iter().map(|_| Answered::default()).collect();
+    let mut response_messages = Vec::new();
     let mut pages = request.into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::Metrics(boxed(e)))?;
+        response_messages.extend(page.messages().iter().map(message));
         for result in page.metric_data_results() {
-            let Some(points) = result
+            let Some(i) = result
                 .id()
                 .and_then(|id| id.strip_prefix('m'))
                 .and_then(|i| i.parse::<usize>().ok())
-                .and_then(|i| series.get_mut(i))
             else {
                 continue;
             };
+            let (Some(points), Some(answer)) = (series.get_mut(i), answered.get_mut(i)) else {
+                continue;
+            };
+            answer.status = Some(
+                result
+                    .status_code()
+                    .map_or_else(|| "no StatusCode".to_owned(), |s| s.as_str().to_owned()),
+            );
+            answer
+                .messages
+                .extend(result.messages().iter().map(message));
             for (t, v) in result.timestamps().iter().zip(result.values()) {
                 let at = Timestamp::from_unix(t.secs());
-                if at >= start && at < end && v.is_finite() {
-                    points.push((at, *v));
+                if !(at >= start && at < end) {
+                    continue;
                 }
+                if !v.is_finite() || *v < 0.0 {
+                    answer.bad_value = Some(*v);
+                    continue;
+                }
+                points.push((at, *v));
             }
         }
     }
-    for points in &mut series {
-        points.sort_by_key(|(t, _)| *t);
+    if !response_messages.is_empty() {
+        return Err(Error::Metrics(
+            format!(
+                "CloudWatch answered with messages: {}",
+                response_messages.join("; ")
+            )
+            .into(),
+        ));
     }
-    Ok(series)
+    Ok(keys
+        .iter()
+        .zip(series)
+        .zip(answered)
+        .map(|((key, mut points), answer)| match answer.problem() {
+            Some(why) => Err(Error::IncompleteSeries {
+                index: key.index.clone(),
+                metric: key.metric.clone(),
+                why,
+            }),
+            None => {
+                points.sort_by_key(|(t, _)| *t);
+                Ok(points)
+            }
+        })
+        .collect())
 }
 
 /// Whether `config` yields AWS credentials: [`Error::Credentials`] with the credential chain's own

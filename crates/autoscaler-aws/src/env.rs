@@ -13,6 +13,7 @@
 //! between two parameters: a `MinCapacity` above `MaxCapacity` fails the cold start.
 
 use scaling_policy::Settings;
+use scaling_policy::cadence::Cadence;
 use scaling_policy::config::{Origin, validate};
 
 use crate::Error;
@@ -37,7 +38,12 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_METRICS_NAMESPACE", "ddb-autoscaler"),
     ("AUTOSCALER_TABLE_METRICS", "false"),
     ("AUTOSCALER_NOTIFICATIONS", "none"),
+    // The scale-up function's cadence (`poll.rs`).
+    ("AUTOSCALER_MAX_POLL_MINUTES", "10"),
 ];
+
+/// The longest `AUTOSCALER_MAX_POLL_MINUTES` accepted: an hour.
+pub const MAX_POLL_MINUTES: u64 = 60;
 
 /// The characters of a tag key this deployment accepts: DynamoDB's, less the space.
 pub const TAG_KEY_CHARS: &str =
@@ -120,6 +126,9 @@ pub struct RunConfig {
     /// per table ([`crate::lease`]). `None`: no lease is taken and no increase history is kept
     /// (the CLI, which never applies; a single function in tests).
     pub lease_table: Option<String>,
+    /// How often the scale-up function reads each series (`AUTOSCALER_MAX_POLL_MINUTES` sets its
+    /// longest interval; 1 reads every series every minute).
+    pub cadence: Cadence,
 }
 
 impl Default for RunConfig {
@@ -130,6 +139,7 @@ impl Default for RunConfig {
             defaults: Settings::default(),
             concurrency: 8,
             lease_table: None,
+            cadence: Cadence::default(),
         }
     }
 }
@@ -188,6 +198,7 @@ impl RunConfig {
         let min_decrease = pct("AUTOSCALER_MIN_DECREASE_PERCENT")?;
         let concurrency = whole("AUTOSCALER_CONCURRENCY", 1, 64)?;
         let max_increases = whole("AUTOSCALER_MAX_INCREASES_PER_HOUR", 1, NINE_DIGITS)?;
+        let max_poll = whole("AUTOSCALER_MAX_POLL_MINUTES", 1, MAX_POLL_MINUTES)?;
         let lease = get("AUTOSCALER_LEASE_TABLE");
         let lease_table = match lookup("AUTOSCALER_LEASE_TABLE") {
             None => None,
@@ -220,6 +231,10 @@ impl RunConfig {
             defaults,
             concurrency: usize::try_from(concurrency).unwrap_or(64),
             lease_table,
+            cadence: Cadence {
+                max_interval_minutes: u32::try_from(max_poll).unwrap_or(1),
+                ..Cadence::default()
+            },
         })
     }
 }
@@ -299,6 +314,8 @@ mod tests {
             ("AUTOSCALER_TAG_KEY", "ddb-autoscaler%"),
             ("AUTOSCALER_TAG_KEY", ""),
             ("AUTOSCALER_LEASE_TABLE", "x"),
+            ("AUTOSCALER_MAX_POLL_MINUTES", "0"),
+            ("AUTOSCALER_MAX_POLL_MINUTES", "61"),
         ] {
             let err = with(&[(k, v)]).unwrap_err().to_string();
             assert!(err.contains(k) && err.contains(v), "{err}");
@@ -336,5 +353,7 @@ mod tests {
             Some("ddb-autoscaler-LeaseTable-1A2B3C")
         );
         assert_eq!(with(&[]).unwrap().lease_table, None, "unset: no lease");
+        let every = with(&[("AUTOSCALER_MAX_POLL_MINUTES", "1")]).unwrap();
+        assert_eq!(every.cadence.max_interval_minutes, 1);
     }
 }

@@ -105,7 +105,7 @@ pub enum Error {
         /// The GSI, `None` for the table itself.
         index: Option<String>,
         /// The metric.
-        metric: &'static str,
+        metric: String,
         /// What was wrong (its `StatusCode`, missing, a value that is not a number).
         why: String,
     },

@@ -163,6 +163,14 @@ pub fn summary() -> RunSummary {
             table: "payments".into(),
             error,
         }],
+        series_read: 8,
+        series_resting: 2,
+        calls: crate::Calls {
+            metrics_requested: 9,
+            get_metric_data_calls: 2,
+            api_calls: 14,
+            by_operation: Default::default(),
+        },
         tables,
     }
 }

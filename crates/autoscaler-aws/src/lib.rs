@@ -3,8 +3,9 @@
 //! The imperative shell around [`scaling_policy`]. A run ([`run::run`]) is the pipeline of
 //! DESIGN section 2: discover the tables carrying the opt-in tag (Resource Groups Tagging API
 //! `GetResources`, falling back to `ListTables` + `ListTagsOfResource`), `DescribeTable` each,
-//! fetch per-minute consumed and throttle Sums with `GetMetricData` (one query per metric over the
-//! whole look-back window, at most 500 queries a call), decide with the pure policy, and apply
+//! fetch per-minute consumed and throttle Sums with `GetMetricData` for the series that are due
+//! ([`poll`]: one query per metric over a window covering every minute the decisions read, at
+//! most 500 queries a call), decide with the pure policy, and apply
 //! with one `UpdateTable` per table carrying every changed table and GSI throughput and nothing
 //! unchanged ([`mod@run`] for the stages).
 //!
@@ -31,10 +32,14 @@
 //!   as CloudWatch Embedded Metric Format lines ([`emf`]) and, when asked, an EventBridge event
 //!   per applied change and per failed table ([`notify`]). The functions call both
 //!   (`functions-common`); the pipeline itself neither knows nor waits for them.
+//! - The scale-up function reads a series only when the cadence says it is due ([`poll`]), with
+//!   the state a warm container keeps ([`Warm`]); a cold start reads everything. Each run counts
+//!   its API calls and the metrics it requested ([`calls`]), in its summary and log line.
 
 pub mod apply;
 pub mod aws;
 pub mod boost;
+pub mod calls;
 pub mod deadline;
 pub mod emf;
 pub mod env;
@@ -45,15 +50,18 @@ pub mod lease;
 pub mod manage;
 pub mod notify;
 pub mod outlook;
+pub mod poll;
 pub mod run;
 pub mod table;
 pub mod tags;
 
 pub use aws::Clients;
+pub use calls::Calls;
 pub use deadline::Deadline;
 pub use env::RunConfig;
 pub use error::{Error, ErrorKind, TableError};
-pub use run::{Direction, Outcome, RunSummary, SkipReason, run, run_within};
+pub use poll::Warm;
+pub use run::{Direction, Outcome, RunSummary, SkipReason, run, run_with, run_within};
 
 use scaling_policy::Timestamp;
 
@@ -99,8 +107,8 @@ impl InvokeError {
     }
 }
 
-/// One function invocation: a run at `now` within the invocation's `deadline`, whose summary is
-/// the result, or an error when any table failed.
+/// One function invocation after a cold start: a run at `now` within the invocation's
+/// `deadline`, whose summary is the result, or an error when any table failed.
 pub async fn invoke(
     clients: &Clients,
     config: &RunConfig,
@@ -108,7 +116,28 @@ pub async fn invoke(
     now: Timestamp,
     deadline: Deadline,
 ) -> Result<RunSummary, InvokeError> {
-    let summary = run_within(clients, config, direction, now, deadline).await?;
+    invoke_with(
+        clients,
+        config,
+        direction,
+        now,
+        deadline,
+        &mut Warm::new(config.cadence),
+    )
+    .await
+}
+
+/// One function invocation in a warm container: [`invoke`] with what the container kept from
+/// its earlier runs (`warm`, updated).
+pub async fn invoke_with(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+    deadline: Deadline,
+    warm: &mut Warm,
+) -> Result<RunSummary, InvokeError> {
+    let summary = run_with(clients, config, direction, now, deadline, warm).await?;
     if summary.failed.is_empty() {
         Ok(summary)
     } else {

@@ -1,7 +1,9 @@
 //! One run of the pipeline (DESIGN section 2): discover -> describe -> measure -> decide ->
-//! apply -> report. Both Lambda functions and the CLI's `plan` call [`run`] (the functions with
-//! their invocation's deadline, [`run_within`]). One table's failure never stops the run; it is
-//! recorded in the [`RunSummary`].
+//! apply -> report. Both Lambda functions call [`run_with`], with their invocation's deadline
+//! and the state their warm container keeps ([`Warm`]: which series are due, the seasonal
+//! history); the CLI's `plan` calls [`run`], a cold start that reads everything, without a
+//! deadline. One table's failure never stops the run; it is recorded in the [`RunSummary`], with
+//! the series read and resting and the run's API calls and metrics requested ([`Calls`]).
 //!
 //! The stages, each a function of its own:
 //! - [`discover_and_prepare`]: discover by tag, `DescribeTable` each managed table, resolve its
@@ -9,8 +11,10 @@
 //!   near-miss opt-in value such as `On`, on-demand, not `ACTIVE`, a global table, every target
 //!   managed by Application Auto Scaling) or one target of it (a GSI that is not `ACTIVE`, say
 //!   backfilling; a table or GSI that Application Auto Scaling manages).
-//! - [`measure`]: `GetMetricData` for the targets left, one fetch per look-back window (a table
-//!   tagged with a long window does not lengthen every series).
+//! - measure ([`poll`]): `GetMetricData` for the targets left that the cadence says are due,
+//!   one fetch per window length (a table tagged with a long window does not lengthen every
+//!   series); the decisions; a second request for what they call for (throttle events by
+//!   cause), and the tables it changed decided again.
 //! - [`decisions`]: the policy, per target, then per table ([`scaling_policy::coupling`]: a
 //!   write-throttled GSI holds the table's writes up, and the per-table quota is shared by the
 //!   table and its GSIs).
@@ -27,7 +31,7 @@
 //! 256 KB event limit whatever the number of tables. The whole summary is the function's
 //! result.
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -39,10 +43,14 @@ use scaling_policy::{
 use serde::Serialize;
 
 use crate::aws::{self, Clients, Measured, SeriesKey};
+use crate::calls::{self, Calls};
 use crate::deadline::{Clock, Deadline};
 use crate::env::RunConfig;
 use crate::error::{Error, ErrorKind, TableError};
-use crate::table::{Billing, CapacityChange, Limits, Status, TableDescription, TaggedTable};
+use crate::poll::{self, Readings, Target, Warm};
+use crate::table::{
+    Billing, CapacityChange, Limits, Status, TableDescription, TableOrIndex, TaggedTable,
+};
 
 /// Which of the two functions is running.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -246,6 +254,13 @@ pub struct RunSummary {
     pub skipped: Vec<Skipped>,
     /// Tables that failed, with errors.
     pub failed: Vec<Failed>,
+    /// Series (a dimension of a table or GSI) read and decided this run.
+    pub series_read: usize,
+    /// Series the cadence let rest this run (not due: no decision).
+    pub series_resting: usize,
+    /// The API calls the run made and the metrics its `GetMetricData` requests named (what
+    /// CloudWatch bills).
+    pub calls: Calls,
     /// Everything, table by table.
     pub tables: Vec<TableReport>,
 }
@@ -266,6 +281,9 @@ impl RunSummary {
             tables_changed: 0,
             skipped: Vec::new(),
             failed: Vec::new(),
+            series_read: 0,
+            series_resting: 0,
+            calls: Calls::default(),
             tables,
         };
         for t in &s.tables {
@@ -548,43 +566,33 @@ pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
         .collect()
 }
 
-/// Measures what the decisions about `prepared` in `direction` need: one [`aws::fetch_usage`]
-/// per look-back window length, each over the complete minutes of its window before `now`'s
-/// minute (a target tagged with a long window gets a long series; the others stay short).
-pub async fn measure(
-    clients: &Clients,
-    prepared: &[Prepared],
-    direction: Direction,
-    now: Timestamp,
-) -> Measured {
-    let mut by_window: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
-    for p in prepared {
-        for (t, s) in p.managed_targets() {
-            let window = match direction {
-                Direction::Up => s.up_window_minutes,
-                Direction::Down => s.down_window_minutes,
-            };
-            by_window
-                .entry(window)
-                .or_default()
-                .extend(Dimension::BOTH.map(|dimension| SeriesKey {
-                    table: p.description.name.clone(),
-                    index: t.index.clone(),
-                    dimension,
-                }));
-        }
-    }
-    let end = now.floor_minute();
-    let mut usage = Measured::new();
-    for (window, keys) in by_window {
-        let start = end.plus_secs(-60 * i64::from(window));
-        usage.extend(aws::fetch_usage(clients, &keys, start, end).await);
-    }
-    usage
+/// The series of the prepared tables that are decided on (the table and each managed GSI, read
+/// then write), with the settings and state each is decided with.
+pub fn targets(prepared: &[Prepared]) -> Vec<Target<'_>> {
+    prepared
+        .iter()
+        .flat_map(|p| {
+            p.managed_targets().flat_map(move |(t, settings)| {
+                Dimension::BOTH.map(|dimension| Target {
+                    key: SeriesKey {
+                        table: p.description.name.clone(),
+                        index: t.index.clone(),
+                        dimension,
+                    },
+                    settings,
+                    state: match dimension {
+                        Dimension::Read => t.read,
+                        Dimension::Write => t.write,
+                    },
+                })
+            })
+        })
+        .collect()
 }
 
-/// Runs the pipeline once, without a deadline. Errors only when the tables cannot be discovered
-/// at all; every per-table problem is in the summary instead.
+/// Runs the pipeline once, as after a cold start (every series is read), without a deadline.
+/// Errors only when the tables cannot be discovered at all; every per-table problem is in the
+/// summary instead.
 pub async fn run(
     clients: &Clients,
     config: &RunConfig,
@@ -594,7 +602,7 @@ pub async fn run(
     run_within(clients, config, direction, now, Deadline::NONE).await
 }
 
-/// Runs the pipeline once within the invocation's `deadline` (see [`crate::deadline`]).
+/// [`run`] within the invocation's `deadline` (see [`crate::deadline`]).
 pub async fn run_within(
     clients: &Clients,
     config: &RunConfig,
@@ -602,12 +610,116 @@ pub async fn run_within(
     now: Timestamp,
     deadline: Deadline,
 ) -> Result<RunSummary, Error> {
+    let mut warm = Warm::new(config.cadence);
+    run_with(clients, config, direction, now, deadline, &mut warm).await
+}
+
+/// Runs the pipeline once within `deadline`, with what the warm container kept from earlier
+/// runs (`warm`, updated: see [`crate::poll`]), counting its calls ([`crate::calls`]).
+pub async fn run_with(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+    deadline: Deadline,
+    warm: &mut Warm,
+) -> Result<RunSummary, Error> {
+    let run = run_counted(clients, config, direction, now, deadline, warm);
+    let (summary, calls) = calls::counted(run).await;
+    let mut summary = summary?;
+    summary.calls = calls;
+    log_summary(&summary);
+    Ok(summary)
+}
+
+async fn run_counted(
+    clients: &Clients,
+    config: &RunConfig,
+    direction: Direction,
+    now: Timestamp,
+    deadline: Deadline,
+    warm: &mut Warm,
+) -> Result<RunSummary, Error> {
     let clock = Clock::starting_at(now);
     let Discovery {
         prepared,
         mut reports,
     } = discover_and_prepare_within(clients, config, &deadline).await?;
-    let usage = measure(clients, &prepared, direction, now).await;
+
+    // Forget the series of tables that are gone or no longer opted in; keep those of tables
+    // skipped this run (busy, say), which stay due.
+    let managed: HashSet<&str> = prepared
+        .iter()
+        .map(|p| p.description.name.as_str())
+        .chain(
+            reports
+                .iter()
+                .filter(|r| r.mode.is_some())
+                .map(|r| r.table.as_str()),
+        )
+        .collect();
+    warm.retain(|key| managed.contains(key.table.as_str()));
+    let targets = targets(&prepared);
+    if direction == Direction::Up {
+        // A boost that asks for more than the capacity is due now, whatever the cadence says.
+        for (p, t) in prepared.iter().flat_map(|p| {
+            p.managed_targets()
+                .map(move |(t, _)| (p, t))
+                .collect::<Vec<_>>()
+        }) {
+            for dimension in Dimension::BOTH {
+                let provisioned = match dimension {
+                    Dimension::Read => t.read.provisioned,
+                    Dimension::Write => t.write.provisioned,
+                };
+                if crate::boost::floor(p, t.index.as_deref(), dimension, now)
+                    .is_some_and(|floor| floor > provisioned)
+                {
+                    warm.make_due(&SeriesKey {
+                        table: p.description.name.clone(),
+                        index: t.index.clone(),
+                        dimension,
+                    });
+                }
+            }
+        }
+    }
+
+    // Measure, decide, and measure again where the first answer calls for it.
+    let mut readings = poll::read(clients, warm, &targets, direction, now).await;
+    let mut decided: Vec<Decided> = prepared
+        .iter()
+        .map(|p| decide(p, &readings, direction, now))
+        .collect();
+    let first: HashMap<SeriesKey, Decision> = prepared
+        .iter()
+        .zip(&decided)
+        .flat_map(|(p, d)| {
+            d.decisions.iter().map(|x| {
+                (
+                    SeriesKey {
+                        table: p.description.name.clone(),
+                        index: x.index.clone(),
+                        dimension: x.decision.dimension,
+                    },
+                    x.decision.clone(),
+                )
+            })
+        })
+        .collect();
+    let changed = poll::second(clients, &targets, &mut readings, &first, direction, now).await;
+    for (p, d) in prepared.iter().zip(decided.iter_mut()) {
+        if changed.iter().any(|k| k.table == p.description.name) {
+            *d = decide(p, &readings, direction, now);
+        }
+    }
+    if direction == Direction::Up {
+        for (p, d) in prepared.iter().zip(&decided) {
+            record(warm, p, &readings, d, now);
+        }
+    }
+    let (series_read, series_resting) = (readings.plans.len(), readings.resting.len());
+
     // The expired boosts' tags are removed after the changes are applied (housekeeping).
     let expired_boosts: Vec<Prepared> = if direction == Direction::Up && !config.dry_run {
         prepared
@@ -618,27 +730,47 @@ pub async fn run_within(
     } else {
         Vec::new()
     };
-    let decided: Vec<(Prepared, Decided)> = prepared
-        .into_iter()
-        .map(|p| {
-            let d = decide(&p, &usage, direction, now);
-            (p, d)
-        })
-        .collect();
     let context = crate::apply::Context {
         clients,
         config,
         direction,
         clock,
         deadline,
-        usage: &usage,
+        readings: &readings,
     };
-    reports.extend(crate::apply::apply_all(&context, decided).await);
+    reports.extend(
+        crate::apply::apply_all(&context, prepared.into_iter().zip(decided).collect()).await,
+    );
     crate::boost::remove_expired(clients, config, &expired_boosts, now).await;
     reports.sort_by(|a, b| a.table.cmp(&b.table));
-    let summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
-    log_summary(&summary);
+    let mut summary = RunSummary::from_reports(direction, now, config.dry_run, reports);
+    summary.series_read = series_read;
+    summary.series_resting = series_resting;
     Ok(summary)
+}
+
+/// Records the polls of one decided table in the cadence's state.
+fn record(warm: &mut Warm, p: &Prepared, readings: &Readings, d: &Decided, now: Timestamp) {
+    if d.error.is_some() {
+        return; // not decided: its series stay due
+    }
+    for x in &d.decisions {
+        let Some((part, settings)) = p.managed_targets().find(|(t, _)| t.index == x.index) else {
+            continue;
+        };
+        let key = SeriesKey {
+            table: p.description.name.clone(),
+            index: x.index.clone(),
+            dimension: x.decision.dimension,
+        };
+        let (Some(plan), Some(Ok(usage))) = (readings.plans.get(&key), readings.usage.get(&key))
+        else {
+            continue;
+        };
+        let history = readings.history.get(&key).map(poll::SeasonalHistory::usage);
+        let i = input(p, part, usage, history.as_ref(), x.decision.dimension, now);
+        warm.record(&key, settings, plan, &i, &x.decision, now);
+    }
 }
 
 /// One `table` line per table and one compact `run summary` line (see the module header).
@@ -702,6 +834,11 @@ fn log_summary(summary: &RunSummary) {
         tables_changed = summary.tables_changed,
         skipped = summary.skipped.len(),
         failed = summary.failed.len(),
+        series_read = summary.series_read,
+        series_resting = summary.series_resting,
+        metrics_requested = summary.calls.metrics_requested,
+        get_metric_data_calls = summary.calls.get_metric_data_calls,
+        api_calls = summary.calls.api_calls,
         "run summary"
     );
 }
@@ -853,16 +990,16 @@ impl Decided {
 }
 
 /// The decisions about the managed targets (read, then write, table first) of one prepared
-/// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] or
-/// [`measure`] return them). `Err` says which series could not be fetched. Exactly what [`run`]
-/// decides; it applies nothing.
+/// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns
+/// them), as a run after a cold start decides them (every series read, no seasonal history).
+/// `Err` says which series could not be fetched. It applies nothing.
 pub fn decisions(
     p: &Prepared,
     usage: &Measured,
     direction: Direction,
     now: Timestamp,
 ) -> Result<Vec<TableOrIndexDecision>, Error> {
-    let d = decide(p, usage, direction, now);
+    let d = decide(p, &Readings::of(usage.clone()), direction, now);
     match d.error {
         Some(e) => Err(e),
         None => Ok(d.decisions),
@@ -885,9 +1022,35 @@ pub fn series<'a>(usage: &'a Measured, key: &SeriesKey) -> Result<&'a Usage, Err
     }
 }
 
+/// The policy's input for one dimension of a target: its state, its datapoints, its seasonal
+/// history (if any) and the floor of its boosts at `now`.
+fn input<'a>(
+    p: &Prepared,
+    part: &'a TableOrIndex,
+    usage: &'a Usage,
+    history: Option<&'a Usage>,
+    dimension: Dimension,
+    now: Timestamp,
+) -> DimensionInput<'a> {
+    let state = match dimension {
+        Dimension::Read => &part.read,
+        Dimension::Write => &part.write,
+    };
+    let i = DimensionInput::new(dimension, state, usage).with_boost(crate::boost::floor(
+        p,
+        part.index.as_deref(),
+        dimension,
+        now,
+    ));
+    match history {
+        Some(h) => i.with_history(h),
+        None => i,
+    }
+}
+
 pub(crate) fn decide(
     p: &Prepared,
-    usage: &Measured,
+    readings: &Readings,
     direction: Direction,
     now: Timestamp,
 ) -> Decided {
@@ -897,19 +1060,24 @@ pub(crate) fn decide(
         changes: Vec::new(),
         error: None,
     };
+    let key = |index: &Option<String>, dimension| SeriesKey {
+        table: name.clone(),
+        index: index.clone(),
+        dimension,
+    };
     // The usage of every managed target, read and write (the newest minute as a lower bound, see
-    // `aws`).
+    // `aws`); `None` for a series resting this run (not due: no decision).
     let mut inputs = Vec::new();
     for (part, settings) in p.managed_targets() {
-        let series = |dimension| {
-            let key = SeriesKey {
-                table: name.clone(),
-                index: part.index.clone(),
-                dimension,
-            };
-            series(usage, &key)
+        let fetched = |dimension| {
+            let k = key(&part.index, dimension);
+            if readings.resting.contains(&k) {
+                Ok(None)
+            } else {
+                series(&readings.usage, &k).map(Some)
+            }
         };
-        match (series(Dimension::Read), series(Dimension::Write)) {
+        match (fetched(Dimension::Read), fetched(Dimension::Write)) {
             (Ok(r), Ok(w)) => inputs.push((part, settings, r, w)),
             (Err(e), _) | (_, Err(e)) => {
                 decided.error = Some(e);
@@ -917,6 +1085,13 @@ pub(crate) fn decide(
             }
         }
     }
+    // The seasonal histories, expanded per minute for this table's decisions only (see
+    // `poll::SeasonalHistory`).
+    let histories: HashMap<SeriesKey, Usage> = inputs
+        .iter()
+        .flat_map(|(part, ..)| Dimension::BOTH.map(|d| key(&part.index, d)))
+        .filter_map(|k| readings.history.get(&k).map(|h| (k, h.usage())))
+        .collect();
     let table_settings = p.settings.first();
     let gsi_throttled = match (direction, table_settings) {
         (Direction::Down, Some(s)) => gsi_write_throttled(
@@ -924,27 +1099,35 @@ pub(crate) fn decide(
             inputs
                 .iter()
                 .filter(|(part, ..)| part.index.is_some())
-                .map(|(_, _, _, w)| *w),
+                .filter_map(|(_, _, _, w)| *w),
             now,
         ),
         _ => false,
     };
-    let mut pairs: Vec<(Option<String>, [Decision; 2])> = Vec::new();
+    let mut pairs: Vec<(Option<String>, [Option<Decision>; 2])> = Vec::new();
     for (part, settings, read_usage, write_usage) in &inputs {
-        let boost = |dimension| crate::boost::floor(p, part.index.as_deref(), dimension, now);
-        let read = DimensionInput::new(Dimension::Read, &part.read, read_usage)
-            .with_boost(boost(Dimension::Read));
-        let write = DimensionInput::new(Dimension::Write, &part.write, write_usage)
-            .with_boost(boost(Dimension::Write));
+        let history = |dimension| histories.get(&key(&part.index, dimension));
+        let read =
+            read_usage.map(|u| input(p, part, u, history(Dimension::Read), Dimension::Read, now));
+        let write = write_usage
+            .map(|u| input(p, part, u, history(Dimension::Write), Dimension::Write, now));
         let pair = match direction {
-            Direction::Up => [
-                scale_up(settings, read, now),
-                scale_up(settings, write, now),
-            ],
-            Direction::Down if part.index.is_none() => {
-                scale_down_table(settings, read, write, now, gsi_throttled)
+            Direction::Up => {
+                let up = |i: Option<DimensionInput<'_>>, dimension| {
+                    i.map(|i| match readings.plans.get(&key(&part.index, dimension)) {
+                        Some(plan) => readings.cadence.decide(settings, plan, i, now),
+                        None => scale_up(settings, i, now),
+                    })
+                };
+                [up(read, Dimension::Read), up(write, Dimension::Write)]
             }
-            Direction::Down => scale_down_pair(settings, read, write, now),
+            Direction::Down => match (read, write) {
+                (Some(r), Some(w)) if part.index.is_none() => {
+                    scale_down_table(settings, r, w, now, gsi_throttled).map(Some)
+                }
+                (Some(r), Some(w)) => scale_down_pair(settings, r, w, now).map(Some),
+                _ => [None, None],
+            },
         };
         pairs.push((part.index.clone(), pair));
     }
@@ -953,36 +1136,48 @@ pub(crate) fn decide(
             (Dimension::Read, limits.table_read),
             (Dimension::Write, limits.table_write),
         ] {
-            // The targets left alone (a GSI being backfilled...) hold their share of the quota.
-            let held: u64 = p
+            let side = usize::from(dimension == Dimension::Write);
+            let provisioned = |t: &TableOrIndex| match dimension {
+                Dimension::Read => t.read.provisioned,
+                Dimension::Write => t.write.provisioned,
+            };
+            // The targets left alone (a GSI being backfilled...) and those resting this run
+            // hold their share of the quota.
+            let skipped: u64 = p
                 .description
                 .table_and_indexes
                 .iter()
                 .filter(|t| p.skipped_targets.iter().any(|s| s.index == t.index))
-                .map(|t| match dimension {
-                    Dimension::Read => t.read.provisioned,
-                    Dimension::Write => t.write.provisioned,
-                })
+                .map(provisioned)
+                .sum();
+            let resting: u64 = inputs
+                .iter()
+                .zip(&pairs)
+                .filter(|(_, (_, pair))| pair[side].is_none())
+                .map(|((part, ..), _)| provisioned(part))
                 .sum();
             let mut targets: Vec<TargetDecision<'_>> = pairs
                 .iter_mut()
-                .map(|(index, pair)| TargetDecision {
-                    is_index: index.is_some(),
-                    decision: &mut pair[usize::from(dimension == Dimension::Write)],
+                .filter_map(|(index, pair)| {
+                    let is_index = index.is_some();
+                    pair[side]
+                        .as_mut()
+                        .map(|decision| TargetDecision { is_index, decision })
                 })
                 .collect();
-            cap_total(&mut targets, max_total.saturating_sub(held));
+            cap_total(&mut targets, max_total.saturating_sub(skipped + resting));
         }
     }
-    for (index, [r, w]) in pairs {
-        if r.changes() || w.changes() {
+    for ((index, [r, w]), (part, ..)) in pairs.into_iter().zip(&inputs) {
+        let changes = |d: &Option<Decision>| d.as_ref().is_some_and(Decision::changes);
+        if changes(&r) || changes(&w) {
             decided.changes.push(CapacityChange {
                 index: index.clone(),
-                read: r.to,
-                write: w.to,
+                read: r.as_ref().map_or(part.read.provisioned, |d| d.to),
+                write: w.as_ref().map_or(part.write.provisioned, |d| d.to),
             });
         }
-        for decision in [r, w] {
+        for decision in [r, w].into_iter().flatten() {
             decided.decisions.push(TableOrIndexDecision {
                 index: index.clone(),
                 decision,

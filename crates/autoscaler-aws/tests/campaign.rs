@@ -190,7 +190,8 @@ async fn run_cell(cell: Cell) -> (String, String, Direction, Came) {
         &[],
         &[
             (key.as_str(), "on"),
-            (&format!("{key}:up-window-minutes"), "6"),
+            // Longer than the cadence's shortest fetch (30 minutes): a request of its own.
+            (&format!("{key}:up-window-minutes"), "40"),
             (&format!("{key}:down-window-minutes"), "21"),
         ],
     )

@@ -269,9 +269,23 @@ async fn one_table_with_a_long_window_does_not_lengthen_every_series() {
         .map(|(start, end, tables)| (end.secs_since(*start) / 60, tables.clone()))
         .collect();
     requests.sort();
+    // The recent datapoints: at least the 30 minutes the cadence's burst estimate reads, the
+    // long window for the table that asked for it alone. Then the seasonal history of both
+    // (consumed, throttle events), one range for every series.
+    let (recent, history): (Vec<_>, Vec<_>) = requests.into_iter().partition(|(m, _)| *m < 1440);
     assert_eq!(
-        requests,
-        vec![(5, vec!["short".to_owned()]), (60, vec!["long".to_owned()])]
+        recent,
+        vec![
+            (30, vec!["short".to_owned()]),
+            (60, vec!["long".to_owned()])
+        ]
+    );
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(
+        history
+            .iter()
+            .all(|(_, tables)| tables == &["long".to_owned(), "short".to_owned()]),
+        "{history:?}"
     );
 }
 

@@ -330,3 +330,121 @@ async fn throttling_at_modest_consumption_causes_scale_up() {
     let d = &s.table("throttle-carts").unwrap().decisions[0].decision;
     assert_eq!(d.reason, Reason::Throttled);
 }
+
+#[tokio::test]
+async fn a_hot_key_is_told_apart_by_the_second_request_and_buys_nothing() {
+    let c = clients().await;
+    let key = "t-keyrange";
+    let t = now();
+    table(&c, "kr-hotkey", Some((100, 100)), &[], &[(key, "on")]).await;
+    table(&c, "kr-short", Some((100, 100)), &[], &[(key, "on")]).await;
+    // Both: 30 units/s read and 120 read throttle events a minute for 10 minutes; on kr-hotkey
+    // every one of them is key-range (a hot partition).
+    for name in ["kr-hotkey", "kr-short"] {
+        seed(&c, name, None, Dimension::Read, t, 10, 30.0, 120.0).await;
+        seed(&c, name, None, Dimension::Write, t, 10, 5.0, 0.0).await;
+    }
+    let start = t.floor_minute().plus_secs(-600);
+    let published =
+        usize::try_from(test_support::emulator::published_before(t).secs_since(start) / 60)
+            .unwrap();
+    let metric = autoscaler_aws::aws::metric_names(Dimension::Read).key_range;
+    test_support::put_values(
+        &c,
+        "kr-hotkey",
+        None,
+        metric,
+        start,
+        60,
+        &vec![120.0; published],
+    )
+    .await
+    .unwrap();
+
+    let s = run(&c, &config(key), Direction::Up, t).await.unwrap();
+
+    let read = |name: &str| s.table(name).unwrap().decisions[0].decision.clone();
+    let hot_key = read("kr-hotkey");
+    assert_eq!(
+        (hot_key.action, hot_key.reason),
+        (Action::Keep, Reason::KeyRangeThrottling),
+        "{hot_key:#?}"
+    );
+    assert!(hot_key.numbers.key_range_events > 0.0);
+    assert_eq!(capacity(&c, "kr-hotkey", None).await, (100, 100));
+    let short = read("kr-short");
+    assert_eq!(
+        (short.action, short.reason),
+        (Action::Increase, Reason::Throttled),
+        "the same events without a key-range cause are lack of capacity"
+    );
+    // Both tables' two series: consumed and throttle events, and the two history metrics of
+    // each; then the key-range events of the two throttled read series.
+    assert_eq!(
+        s.calls.metrics_requested,
+        4 * 2 + 4 * 2 + 2,
+        "{:#?}",
+        s.calls
+    );
+    assert_eq!(s.series_read, 4);
+}
+
+#[tokio::test]
+async fn a_warm_container_lets_quiet_series_rest() {
+    use autoscaler_aws::{Deadline, Warm, run_with};
+    let c = clients().await;
+    let key = "t-warm";
+    let t = now();
+    table(&c, "warm-quiet", Some((100, 100)), &[], &[(key, "on")]).await;
+    seed(&c, "warm-quiet", None, Dimension::Read, t, 30, 5.0, 0.0).await;
+    seed(&c, "warm-quiet", None, Dimension::Write, t, 30, 5.0, 0.0).await;
+    let config = config(key);
+    let mut warm = Warm::new(config.cadence);
+
+    let cold = run_with(&c, &config, Direction::Up, t, Deadline::NONE, &mut warm)
+        .await
+        .unwrap();
+    assert_eq!((cold.series_read, cold.series_resting), (2, 0));
+    assert!(cold.calls.metrics_requested > 0);
+    assert_eq!(
+        warm.polled(&autoscaler_aws::aws::SeriesKey {
+            table: "warm-quiet".into(),
+            index: None,
+            dimension: Dimension::Read,
+        })
+        .map(|p| p.interval_minutes()),
+        Some(i64::from(config.cadence.max_interval_minutes)),
+        "5% of capacity: the longest interval"
+    );
+    // A minute later nothing is due: no GetMetricData at all, no decision.
+    let next = run_with(
+        &c,
+        &config,
+        Direction::Up,
+        t.plus_secs(60),
+        Deadline::NONE,
+        &mut warm,
+    )
+    .await
+    .unwrap();
+    assert_eq!((next.series_read, next.series_resting), (0, 2));
+    assert_eq!(next.calls.get_metric_data_calls, 0, "{:#?}", next.calls);
+    assert!(
+        next.calls.api_calls > 0,
+        "discovery and DescribeTable still run"
+    );
+    // Counted by operation, as named in the SDK.
+    assert_eq!(next.calls.by_operation.get("DescribeTable"), Some(&1));
+    assert_eq!(next.calls.by_operation.get("GetMetricData"), None);
+    assert_eq!(
+        cold.calls.by_operation.get("GetMetricData").copied(),
+        Some(cold.calls.get_metric_data_calls)
+    );
+    assert_eq!(outcome(&next, "warm-quiet"), &Outcome::Unchanged);
+    assert!(next.table("warm-quiet").unwrap().decisions.is_empty());
+    // A cold start reads everything again.
+    let again = run(&c, &config, Direction::Up, t.plus_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(again.series_read, 2);
+}

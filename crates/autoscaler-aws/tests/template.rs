@@ -1122,6 +1122,9 @@ fn near_misses() -> Vec<String> {
         "19",
         "20",
         "21",
+        "59",
+        "60",
+        "61",
         "80",
         "80%",
         " 80",
@@ -1210,6 +1213,7 @@ fn every_parameter_accepts_exactly_what_the_code_accepts() {
         [
             "DryRun",
             "MaxCapacity",
+            "MaxPollMinutes",
             "MetricsNamespace",
             "MinCapacity",
             "Notifications",

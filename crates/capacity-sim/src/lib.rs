@@ -47,9 +47,12 @@
 //! [`policies`] (ours and the baselines), [`clairvoyant`], [`reference`](mod@reference) (ideal
 //! and on-demand), [`report`] (the benchmark rows), [`frontier`] (ours against target
 //! tracking's whole sweep at equal cost, per scale-down schedule), [`advice`] (the arithmetic of
-//! `advise`: capacity mode, table class, reserved capacity, min tags).
+//! `advise`: capacity mode, table class, reserved capacity, min tags), [`cadence`] (the scaler's
+//! own CloudWatch bill as ours polls, the proof of the cadence's reaction guarantee, the fleets
+//! it is judged on).
 
 pub mod advice;
+pub mod cadence;
 pub mod clairvoyant;
 pub mod frontier;
 pub mod model;

@@ -49,6 +49,13 @@ impl Default for ScaleDownSchedule {
 }
 
 impl ScaleDownSchedule {
+    /// A schedule that never runs.
+    pub fn never() -> Self {
+        Self {
+            minutes: Vec::new(),
+        }
+    }
+
     /// Runs at the given minutes of the UTC day (any order, repeats ignored); an empty set
     /// never runs.
     pub fn at_minutes(minutes: impl IntoIterator<Item = u32>) -> Result<Self, Error> {

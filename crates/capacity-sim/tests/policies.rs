@@ -7,6 +7,8 @@ use capacity_sim::policies::{
 };
 use capacity_sim::{ModelParams, reference, simulate};
 use common::{changes, flat, params, trace};
+use scaling_policy::Settings;
+use scaling_policy::cadence::Cadence;
 
 const HOUR: i64 = 3600;
 
@@ -189,10 +191,11 @@ fn on_demand_absorbs_twice_the_previous_peak_then_learns_it_after_30_minutes() {
 fn ours_scales_up_on_peak_demand_over_the_trigger() {
     let mut demand = vec![Some(50.0); 10];
     demand.extend(vec![Some(95.0); 20]);
+    let every_minute = &mut Ours::with_cadence(Settings::default(), Cadence::EVERY_MINUTE);
     let run = simulate(
-        &trace(HOUR, demand),
+        &trace(HOUR, demand.clone()),
         &params(2, 1, 100),
-        &mut Ours::default(),
+        every_minute,
     );
     // Minute 10 is published at minute 13. It is a new high, and the newest six minutes are
     // above the six before: growth (1.15^(1/6))^5 on top of ceil(95 / 0.8) = 119. One raise:
@@ -201,6 +204,20 @@ fn ours_scales_up_on_peak_demand_over_the_trigger() {
     let want = scaling_policy::ceil_units(95.0 * g / 0.8);
     assert_eq!(want, 134);
     assert_eq!(changes(&run.provisioned), vec![(14, want)]);
+    // With the cadence, 50 units/s on 100 is read every three minutes (a doubling would reach
+    // the trigger): the first poll after minute 10 is published raises, within three minutes of
+    // it, to at least ceil(95 / 0.8) = 119 (with the growth on top while minute 10 is the
+    // newest one read).
+    let run = simulate(
+        &trace(HOUR, demand),
+        &params(2, 1, 100),
+        &mut Ours::default(),
+    );
+    let raised = changes(&run.provisioned);
+    assert_eq!(raised.len(), 1);
+    let (at, to) = raised[0];
+    assert!((14..=14 + 3).contains(&at), "{raised:?}");
+    assert!([119, want].contains(&to), "{raised:?}");
 }
 
 #[test]

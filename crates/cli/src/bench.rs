@@ -93,7 +93,7 @@ struct Outcome {
 }
 
 /// Every `.csv` under `dir`, sorted, with its path relative to `dir` (with `/`).
-fn find_csv(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
+pub fn find_csv(dir: &Path) -> Result<Vec<(PathBuf, String)>, Error> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

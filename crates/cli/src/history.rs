@@ -116,7 +116,9 @@ pub async fn fetch(clients: &Clients, request: &Request<'_>) -> Result<History, 
     let progress = progress(calls.len());
     for w in &calls {
         let period = i32::try_from(w.period).unwrap_or(60);
-        let got = aws::fetch_history(clients, &keys, w.start, w.end, period).await;
+        let got = aws::fetch_history(clients, &keys, w.start, w.end, period)
+            .await
+            .and_then(|series| series.into_iter().collect::<Result<Vec<_>, _>>());
         let got = match got {
             Ok(g) => g,
             Err(e) => {

@@ -2,12 +2,13 @@
 //!
 //! A small clap dispatcher: each subcommand lives in its own module with its own arguments.
 //! Simulation: `simulate`, `bench`; against an account (or the local emulator): `status`,
-//! `plan`, `backtest`, `advise`, `boost` (the one that changes something: a boost tag), and
-//! `demo` (emulator only). Shared pieces: [`common`] (model and trace options, trace loading,
-//! the error type), [`account`] (AWS options, configuration and the errors it can meet),
-//! [`output`] (tables, cells, JSON, plots), and the stages of a table's history that `backtest`
-//! and `advise` chain: [`history`] (fetch from CloudWatch), [`demand`] (the demand trace) and
-//! [`replay`] (through the simulator). The account commands read the standard AWS
+//! `plan`, `backtest`, `advise`, `cost` (what ddb-autoscaler itself costs, also from flags or
+//! traces), `boost` (the one that changes something: a boost tag), and `demo` (emulator only).
+//! Shared pieces: [`common`] (model and trace options, trace loading, the error type),
+//! [`account`] (AWS options, configuration and the errors it can meet), [`output`] (tables,
+//! cells, JSON, plots), and the stages of a table's history that `backtest` and `advise` chain:
+//! [`history`] (fetch from CloudWatch), [`demand`] (the demand trace) and [`replay`] (through
+//! the simulator). The account commands read the standard AWS
 //! configuration (`--profile`/`AWS_PROFILE`, `--region`/`AWS_REGION`, `AWS_ENDPOINT_URL`...)
 //! and the deployment's `AUTOSCALER_*` variables; they print a message and exit with status 1
 //! on any error.
@@ -18,6 +19,7 @@ mod backtest;
 mod bench;
 mod boost;
 mod common;
+mod cost;
 mod demand;
 mod demo;
 mod history;
@@ -62,6 +64,10 @@ enum Command {
     /// Per table, the cheapest way to run it from its own traffic replayed through the
     /// simulator: capacity mode and table class, scale-down times, reserved capacity.
     Advise(advise::Args),
+    /// What ddb-autoscaler itself costs to run a month (CloudWatch metrics, Lambda) for the
+    /// account's tables, a fleet given by flags, or traces; next to polling every minute and to
+    /// AWS target tracking's alarms.
+    Cost(cost::Args),
 }
 
 /// Runs an async subcommand on a small runtime (the simulator commands need none).
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Backtest(args) => block_on(backtest::run(args)),
         Command::Boost(args) => block_on(boost::run(args)),
         Command::Advise(args) => block_on(advise::run(args)),
+        Command::Cost(args) => block_on(cost::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

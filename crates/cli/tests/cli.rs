@@ -328,3 +328,105 @@ fn bench_reports_the_frontier_on_four_schedules_with_documented_fields() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Frontier"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+/// Runs `cost` with `args`, expecting success, and parses its JSON.
+fn cost_json(args: &[&str]) -> serde_json::Value {
+    let out = bin()
+        .arg("cost")
+        .args(args)
+        .arg("--json")
+        .env("AUTOSCALER_MAX_POLL_MINUTES", "10")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn cost_from_flags_prices_the_fleet_and_compares() {
+    // Idle tables only (the fastest class to simulate): each series read every 10 minutes.
+    let b = cost_json(&["--tables", "50", "--gsis", "50", "--mix", "idle=100"]);
+    assert_eq!(b["source"], "flags");
+    assert_eq!(
+        (b["tables"].as_u64(), b["targets"].as_u64()),
+        (Some(50), Some(100))
+    );
+    assert_eq!(b["schedules"]["max_poll_minutes"], 10);
+    let metrics = b["get_metric_data"]["metrics_per_month"].as_f64().unwrap();
+    // Per series a month: 4,320 polls of 2 metrics, the history every 6 hours (2), the
+    // scale-down's 4 runs a day with their own history (4 each); 200 series.
+    let per_series = 4_320.0 * 2.0 + 120.0 * 2.0 + 120.0 * 4.0;
+    assert!(
+        (metrics / 200.0 - per_series).abs() / per_series < 0.01,
+        "{metrics}"
+    );
+    let usd = b["get_metric_data"]["usd_per_month"].as_f64().unwrap();
+    assert!((usd - metrics * 1e-5).abs() < 1e-9);
+    let total = b["total_usd"].as_f64().unwrap();
+    let lambda = b["lambda"]["usd_per_month"].as_f64().unwrap();
+    assert!((total - usd - lambda).abs() < 1e-9, "no custom metrics");
+    assert!((b["per_table_usd"].as_f64().unwrap() - total / 50.0).abs() < 1e-9);
+    assert!(b["every_minute"]["total_usd"].as_f64().unwrap() > 4.0 * total);
+    assert_eq!(b["target_tracking_alarms"]["alarms"], 100 * 8);
+    assert_eq!(b["rows"][0]["name"], "idle");
+    assert!(b["rows"][0]["cadence_quality"].is_object());
+    // The custom metrics another issue may add: $0.30 per metric-month.
+    let with = cost_json(&[
+        "--tables",
+        "50",
+        "--mix",
+        "idle=100",
+        "--custom-metrics-per-table",
+        "2",
+    ]);
+    assert_eq!(with["custom_metrics"]["metrics"], 100);
+    assert!((with["custom_metrics"]["usd_per_month"].as_f64().unwrap() - 30.0).abs() < 1e-9);
+}
+
+#[test]
+fn cost_of_a_trace_shows_the_policy_with_and_without_the_cadence_and_the_guarantee() {
+    let dir = scratch("cost");
+    std::fs::write(dir.join("small.csv"), small_csv()).expect("write");
+    let b = cost_json(&["--traces", dir.to_str().unwrap(), "--guarantee"]);
+    assert_eq!(b["source"], "traces");
+    let row = &b["rows"][0];
+    assert_eq!(row["name"], "small.csv");
+    for q in ["cadence_quality", "every_minute_quality"] {
+        for f in [
+            "capacity_usd",
+            "throttled_pct",
+            "throttled_minutes",
+            "increases",
+        ] {
+            assert!(row[q][f].is_number(), "{q}.{f}: {row:#}");
+        }
+    }
+    assert!(
+        row["metrics_per_month"].as_f64().unwrap()
+            < row["every_minute_metrics_per_month"].as_f64().unwrap()
+    );
+    let g = &b["guarantee"];
+    assert_eq!(g["late"], 0, "{g:#}");
+    assert_eq!(g["bound_minutes"], 3);
+    assert!(g["worst_minutes"].as_i64().unwrap() <= 3);
+    assert!(g["reaching"].as_u64().unwrap() > 0);
+    assert_eq!(g["beyond"].as_array().map(Vec::len), Some(3));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cost_errors_name_the_flag() {
+    for (args, says) in [
+        (vec!["--tables", "10", "--mix", "hot=50,warm=50"], "warm"),
+        (vec!["--tables", "10", "--mix", "hot=50,cold=40"], "90.0%"),
+        (vec!["--tables", "10", "--scale-down-hours", "0,25"], "25"),
+    ] {
+        let out = bin().arg("cost").args(&args).output().expect("run");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}

@@ -16,6 +16,8 @@
 //! - [`quota`]: DynamoDB's decrease quota ([`DecreaseBudget`]).
 //! - [`boost`]: announced events kept as tags ([`Boost`]) and the capacity floor they ask for
 //!   at `now`, which the rules take as [`DimensionInput::boost`].
+//! - [`cadence`]: how often scale-up polls each series ([`Cadence`], [`Polled`]): every minute
+//!   only while a minute may matter, with a reaction guarantee, to keep the CloudWatch bill low.
 //! - [`mod@scale_up`] (raise before throttling, never lower) and [`mod@scale_down`]
 //!   ([`scale_down()`], [`scale_down_pair`]: lower when worth a scarce decrease, never raise),
 //!   each returning a [`decision::Decision`]. Missing data keeps capacity as it is.
@@ -29,6 +31,7 @@
 //! machine-readable [`Reason`] and the [`Numbers`] it was based on, so a log line explains itself.
 
 pub mod boost;
+pub mod cadence;
 pub mod config;
 pub mod coupling;
 pub mod decision;
@@ -43,6 +46,7 @@ pub mod usage;
 pub mod window;
 
 pub use boost::Boost;
+pub use cadence::{Cadence, Polled};
 pub use config::{Bounds, Dimension, Mode, Settings, TableTags};
 pub use decision::{Action, Decision, DimensionInput, Numbers, Reason};
 pub use quota::DecreaseBudget;

@@ -9,7 +9,7 @@
 //! at the same minute, so it does not buy capacity today; a morning ramp that happens every
 //! weekday (or a daily cycle) does.
 //!
-//! **Data.** The history is a [`Usage`] of any reach (the AWS layer fetches it at most hourly,
+//! **Data.** The history is a [`Usage`] of any reach (the AWS layer fetches it every six hours,
 //! a coarser period spread over its minutes; the simulator passes everything it has
 //! published). A lag whose window has no known minute gives no floor. Missing history never
 //! lowers anything: without a floor the rules are purely reactive.
@@ -43,12 +43,10 @@ pub fn expected_peak(history: &Usage, now: Timestamp, ahead_minutes: u32) -> Opt
     expected
 }
 
-/// How long a fetched history serves: the AWS layer refreshes it at most this often.
-pub const HISTORY_VALID_MINUTES: u32 = 60;
-
 /// The history [`expected_peak`] reads for every `now` in `[from, from + valid_minutes)`:
-/// `(start, end)` of one fetch covering both lags' windows. Fetching it once an hour keeps the
-/// seasonal floor to one extra query per metric per hour, whatever the cadence of the runs.
+/// `(start, end)` of one fetch covering both lags' windows. The AWS layer fetches it every
+/// [`crate::cadence::HISTORY_REFRESH_MINUTES`] (six hours), which keeps the seasonal floor to a
+/// few queries per metric a day, whatever the cadence of the runs.
 pub fn history_range(
     from: Timestamp,
     ahead_minutes: u32,
@@ -125,15 +123,19 @@ mod tests {
     #[test]
     fn the_history_range_covers_every_lag_window_for_its_validity() {
         let from = Timestamp::from_unix(NOW);
-        let (start, end) = history_range(from, 60, HISTORY_VALID_MINUTES);
+        let valid = crate::cadence::HISTORY_REFRESH_MINUTES;
+        let (start, end) = history_range(from, 60, valid);
         for lag in LAGS_SECS {
-            for offset in [0, 59 * 60 + 59] {
+            for offset in [0, i64::from(valid) * 60 - 1] {
                 let now = from.plus_secs(offset);
                 let first = now.floor_minute().plus_secs(-lag);
                 let last = first.plus_secs(60 * 59);
                 assert!(first >= start && last < end, "lag {lag}, {offset} s in");
             }
         }
-        assert_eq!(end.secs_since(start), 6 * DAY_SECS + 120 * 60);
+        assert_eq!(
+            end.secs_since(start),
+            6 * DAY_SECS + i64::from(60 + valid) * 60
+        );
     }
 }

@@ -56,11 +56,15 @@ fn test_endpoint(workspace: &std::path::Path) -> String {
         .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"));
     // The watchdog outlives this process on purpose (it is never waited for): it stops and reaps
     // moto once this process is gone.
+    // The request recorder (crate::recorder) writes to a file of this process's own.
+    let recording = crate::recorder::recording_file();
     let script = format!(
-        "'{}' '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m",
+        "MOTO_RECORDER_FILEPATH='{}' '{}' '{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; while kill -0 {} 2>/dev/null; do sleep 0.5; done; kill $m; wait $m; rm -f '{}'",
+        recording.display(),
         python.display(),
         launcher.display(),
-        std::process::id()
+        std::process::id(),
+        recording.display()
     );
     #[allow(clippy::zombie_processes)]
     std::process::Command::new("bash")

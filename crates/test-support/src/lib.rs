@@ -5,6 +5,8 @@
 //!   configure theirs plus an endpoint URL and dummy credentials, and table and metric helpers
 //!   that panic with a message (a panic is a failed test). Metrics are seeded as CloudWatch
 //!   publishes them: the newest minutes are not there yet ([`emulator::PUBLICATION_DELAY_SECS`]).
+//! - [`recorder`]: moto's request recorder, and the `GetMetricData` queries it saw (what
+//!   CloudWatch would bill), per table.
 //! - [`lambda`]: a fake Lambda Runtime API and the real function binary started as Lambda
 //!   starts it, for `functions/*/tests`.
 //! - [`api_gateway`]: API Gateway's HTTP API stood in for, in process: payload-v2 events (with
@@ -30,6 +32,7 @@ pub mod http;
 pub mod lambda;
 pub mod mock_aws;
 pub mod proxy;
+pub mod recorder;
 pub mod scale;
 
 pub use emulator_fixtures::{

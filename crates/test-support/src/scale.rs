@@ -11,9 +11,12 @@
 use std::sync::Arc;
 
 use autoscaler_aws::Clients;
-use autoscaler_aws::aws::{MAX_QUERIES_PER_CALL, RESOURCES_PER_PAGE};
+use autoscaler_aws::aws::{MAX_DATAPOINTS_PER_CALL, MAX_QUERIES_PER_CALL, RESOURCES_PER_PAGE};
+use autoscaler_aws::poll::{HISTORY_PERIOD_SECS, HISTORY_SERIES_PER_RUN};
 use futures::stream::{self, StreamExt};
 use scaling_policy::Timestamp;
+use scaling_policy::cadence::HISTORY_REFRESH_MINUTES;
+use scaling_policy::{Settings, seasonal};
 
 use crate::TableSpec;
 use crate::cloudwatch::{Series, SeriesId};
@@ -104,16 +107,32 @@ pub fn targets() -> usize {
 /// of [`RESOURCES_PER_PAGE`] (moto ends a page one resource early, at 99 tags: `ceil(2500/99)`
 /// = 26 calls, where DynamoDB's would be 25), one `DescribeTable` per table and one more per
 /// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page,
-/// `ceil(metrics / 500)` `GetMetricData` calls (two metrics per dimension per target), one
-/// `UpdateTable` and two lease `UpdateItem` calls per changed table.
+/// `ceil(metrics / 500)` `GetMetricData` calls (two metrics per dimension per target) for the
+/// recent datapoints, and for the seasonal history of the first
+/// [`HISTORY_SERIES_PER_RUN`] series (a cold start) one call per metric (consumed, throttle
+/// events) per as many series as CloudWatch's datapoint limit allows, one `UpdateTable` and two
+/// lease `UpdateItem` calls per changed table.
 pub fn expected_calls() -> Vec<(&'static str, usize)> {
     let metrics = targets() * 2 * 2;
+    let history_series = (targets() * 2).min(HISTORY_SERIES_PER_RUN);
+    let (start, end) = seasonal::history_range(
+        Timestamp::from_unix(0),
+        Settings::default().seasonal_ahead_minutes,
+        HISTORY_REFRESH_MINUTES,
+    );
+    // Its range, rounded out to whole periods: at most one more.
+    let periods = usize::try_from(end.secs_since(start) / HISTORY_PERIOD_SECS).unwrap_or(0) + 1;
+    let per_call = MAX_DATAPOINTS_PER_CALL / periods;
+    let history_calls = 2 * history_series.div_ceil(per_call);
     let moto_page = RESOURCES_PER_PAGE as usize - 1;
     vec![
         ("DescribeLimits", 1),
         ("DescribeScalableTargets", 1),
         ("DescribeTable", TABLES + CHANGED_PER_RUN),
-        ("GetMetricData", metrics.div_ceil(MAX_QUERIES_PER_CALL)),
+        (
+            "GetMetricData",
+            metrics.div_ceil(MAX_QUERIES_PER_CALL) + history_calls,
+        ),
         ("GetResources", TABLES.div_ceil(moto_page)),
         ("UpdateItem", 2 * CHANGED_PER_RUN),
         ("UpdateTable", CHANGED_PER_RUN),

@@ -15,12 +15,14 @@
 //! classic rule's "Scheduled Event", an empty input) and returns the run summary; a run in which
 //! any table failed returns an error of type `TablesFailed` listing them, so that the function's
 //! `Errors` metric sees it. A run that starts more than a minute after its scheduled time is
-//! dropped ([`schedule`]). After each run, the run's metrics and notifications ([`observe`]).
+//! dropped ([`schedule`]). A container keeps what the cadence needs between its invocations
+//! (`autoscaler_aws::Warm`); a new one starts cold and reads every series. After each run, the
+//! run's metrics and notifications ([`observe`]).
 
 pub mod observe;
 pub mod schedule;
 
-use autoscaler_aws::{Clients, Direction, InvokeError, RunConfig};
+use autoscaler_aws::{Clients, Direction, InvokeError, RunConfig, Warm};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
@@ -64,7 +66,11 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
     let (config, sdk) = init().await;
     let clients = Clients::new(&sdk);
     let observer = or_exit(observe::Observer::from_env(&sdk));
-    let (clients, config, observer) = (&clients, &config, &observer);
+    // What the container keeps between invocations (the cadence's state, the seasonal history);
+    // a new container starts cold and reads everything. One invocation at a time runs in a
+    // container, so the lock is never contended.
+    let warm = tokio::sync::Mutex::new(Warm::new(config.cadence));
+    let (clients, config, observer, warm) = (&clients, &config, &observer, &warm);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let started = std::time::Instant::now();
         let now = autoscaler_aws::now();
@@ -81,11 +87,12 @@ pub async fn serve(direction: Direction) -> Result<(), Error> {
             Ok(None) => {}
             Err(why) => tracing::warn!(reason = %why, "scheduled time unreadable"),
         }
+        let mut warm = warm.lock().await;
         // Boxed: the run's future is deep, and unboxed its layout exceeds the compiler's
         // default recursion limit in the binaries that call this function.
         let deadline = autoscaler_aws::Deadline::from_epoch_millis(event.context.deadline);
-        let result = Box::pin(autoscaler_aws::invoke(
-            clients, config, direction, now, deadline,
+        let result = Box::pin(autoscaler_aws::invoke_with(
+            clients, config, direction, now, deadline, &mut warm,
         ))
         .await;
         let summary = match &result {

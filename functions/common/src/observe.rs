@@ -9,7 +9,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use autoscaler_aws::emf::{self, Emitter, MetricsConfig, RunFacts};
+use autoscaler_aws::emf::{Emitter, MetricsConfig, RunFacts};
 use autoscaler_aws::notify::{self, Notifications, Notifier};
 use autoscaler_aws::{Direction, RunSummary};
 
@@ -46,10 +46,7 @@ impl Observer {
             }
         }
         if let Some(emitter) = &self.emitter {
-            let facts = RunFacts {
-                duration,
-                metrics_requested: emf::metrics_requested(summary),
-            };
+            let facts = RunFacts { duration };
             print(&emitter.lines(summary, &facts));
         }
     }

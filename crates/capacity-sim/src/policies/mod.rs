@@ -23,8 +23,11 @@ use crate::{Error, ModelParams};
 /// A policy by name, with its parameters.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum PolicySpec {
-    /// The real `scaling-policy` crate with default settings.
+    /// The real `scaling-policy` crate with default settings, polling as the shipped cadence
+    /// says.
     Ours,
+    /// The same, polling every series every minute (as before the cadence).
+    OursEveryMinute,
     /// AWS Application Auto Scaling target tracking, target as a fraction (default 0.7).
     AwsTargetTracking {
         /// Target utilisation, 0.2..=0.9.
@@ -47,7 +50,8 @@ pub enum PolicySpec {
 }
 
 impl PolicySpec {
-    /// Every policy, in report order.
+    /// Every policy, in report order (`ours-every-minute`, ours before the cadence, is run only
+    /// when asked for).
     pub fn all() -> Vec<PolicySpec> {
         vec![
             PolicySpec::Ours,
@@ -63,8 +67,9 @@ impl PolicySpec {
     }
 
     /// The names accepted by [`PolicySpec::parse`].
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "ours",
+        "ours-every-minute",
         "aws-target-tracking",
         "trek10-2017",
         "dynamic-dynamodb",
@@ -83,6 +88,7 @@ impl PolicySpec {
         };
         let spec = match name {
             "ours" => PolicySpec::Ours,
+            "ours-every-minute" => PolicySpec::OursEveryMinute,
             "aws-target-tracking" => {
                 let target = match param {
                     None => 0.7,
@@ -128,6 +134,7 @@ impl PolicySpec {
     pub fn name(&self) -> String {
         match self {
             PolicySpec::Ours => "ours".into(),
+            PolicySpec::OursEveryMinute => "ours-every-minute".into(),
             PolicySpec::AwsTargetTracking { target } => {
                 if (target - 0.7).abs() < 1e-9 {
                     "aws-target-tracking".into()
@@ -151,6 +158,7 @@ impl PolicySpec {
         let max = params.max_capacity;
         Some(match self {
             PolicySpec::Ours => Box::new(Ours::default()),
+            PolicySpec::OursEveryMinute => Box::new(Ours::every_minute()),
             PolicySpec::AwsTargetTracking { target } => {
                 Box::new(TargetTracking::new(*target, 1, max))
             }

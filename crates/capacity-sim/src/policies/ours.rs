@@ -1,15 +1,20 @@
 //! Ours: the real `scaling-policy` crate, called as the Lambda functions call it. This adapter
-//! stays thin: it builds the policy's inputs from the [`View`] and passes its decision through.
+//! stays thin: it builds the policy's inputs from the [`View`], polls as the cadence says
+//! ([`crate::cadence::Meter`], which also keeps the CloudWatch bill) and passes the decision
+//! through.
 
+use scaling_policy::cadence::{Cadence, HISTORY_REFRESH_MINUTES};
 use scaling_policy::window::GROWTH_MINUTES;
 use scaling_policy::{
     Decision, Dimension, DimensionInput, DimensionState, Settings, Timestamp, Usage, scale_down,
-    scale_up, seasonal,
+    seasonal,
 };
 
+use crate::cadence::{Bill, Meter};
 use crate::model::{Policy, Request, View};
 
-/// `scaling_policy::scale_up` every minute and `scaling_policy::scale_down` at the scale-down
+/// `scaling_policy::scale_up` whenever the cadence says a poll is due (every minute with
+/// [`Cadence::EVERY_MINUTE`]; see [`crate::cadence`]) and `scaling_policy::scale_down` at the
 /// schedule ([`crate::ModelParams::scale_down`], default 00, 06, 12, 18 UTC), with
 /// [`Settings::default`], both at the run's `now` (late runs included).
 ///
@@ -28,9 +33,11 @@ use crate::model::{Policy, Request, View};
 pub struct Ours {
     settings: Settings,
     dimension: Dimension,
-    /// The seasonal history and the hour it was fetched for, refreshed hourly as the functions
-    /// refresh theirs.
-    history: Option<(i64, Usage)>,
+    /// The seasonal history, refreshed at a poll when six hours old, as the functions refresh
+    /// theirs.
+    history: Option<Usage>,
+    /// The cadence's state and the CloudWatch bill (see [`crate::cadence`]).
+    meter: Meter,
 }
 
 impl Default for Ours {
@@ -40,14 +47,46 @@ impl Default for Ours {
 }
 
 impl Ours {
-    /// Ours with the given settings.
+    /// Ours with the given settings and the shipped cadence.
     pub fn new(settings: Settings) -> Self {
+        Self::with_cadence(settings, Cadence::default())
+    }
+
+    /// Ours with the shipped settings, polling every series every minute
+    /// ([`Cadence::EVERY_MINUTE`]), named `ours-every-minute`.
+    pub fn every_minute() -> Self {
+        Self::with_cadence(Settings::default(), Cadence::EVERY_MINUTE)
+    }
+
+    /// Ours with the given settings, polling as `cadence` says ([`Cadence::EVERY_MINUTE`]: every
+    /// minute).
+    pub fn with_cadence(settings: Settings, cadence: Cadence) -> Self {
         Self {
             settings,
             dimension: Dimension::Read,
             history: None,
+            meter: Meter::new(cadence),
         }
     }
+
+    /// The CloudWatch bill of the run so far (one series).
+    pub fn bill(&self) -> Bill {
+        self.meter.bill()
+    }
+
+    /// The cadence's state and bill.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+}
+
+/// What the functions fetch for the seasonal floor at `view.now`: both lags' windows, from what
+/// CloudWatch has published (history is days old, so all of it).
+fn history(view: &View<'_>, ahead: u32) -> Usage {
+    let (start, end) = seasonal::history_range(view.now, ahead, HISTORY_REFRESH_MINUTES);
+    let minute_of = |t: Timestamp| view.t() + t.secs_since(view.now.floor_minute()) / 60;
+    let span = u32::try_from(end.secs_since(start) / 60).unwrap_or(0);
+    view.metrics.usage(minute_of(end), span)
 }
 
 /// The request a changing decision makes.
@@ -60,47 +99,68 @@ fn request(decision: &Decision) -> Option<Request> {
 
 impl Policy for Ours {
     fn name(&self) -> String {
-        "ours".into()
+        if self.meter.cadence.max_interval_minutes <= 1 {
+            "ours-every-minute".into()
+        } else {
+            "ours".into()
+        }
     }
 
     fn decide(&mut self, view: &View<'_>) -> Option<Request> {
+        self.meter.tick(view.now);
         if view.updating {
             return None;
         }
-        let window = self
-            .settings
-            .up_window_minutes
+        let plan = self.meter.plan(&self.settings, view.provisioned, view.now);
+        let scale_down_time = view.is_scale_down_time();
+        if plan.is_none() && !scale_down_time {
+            return None;
+        }
+        let ahead = self.settings.seasonal_ahead_minutes;
+        if ahead > 0 && (self.history.is_none() || self.meter.history_stale(view.now)) {
+            let h = history(view, ahead);
+            if plan.is_some() {
+                self.meter.history_fetched(&h, view.now);
+            }
+            self.history = Some(h);
+        }
+        let window = plan
+            .map_or(0, |p| p.fetch_minutes)
             .max(self.settings.down_window_minutes)
             .max(GROWTH_MINUTES);
         let usage = view.metrics.usage(view.t(), window);
-        let ahead = self.settings.seasonal_ahead_minutes;
-        if ahead > 0 {
-            let hour = view.now.unix().div_euclid(3_600);
-            if self.history.as_ref().is_none_or(|(h, _)| *h != hour) {
-                // What the functions fetch once an hour: both lags' windows, from what
-                // CloudWatch has published (history is days old, so all of it).
-                let (start, end) =
-                    seasonal::history_range(view.now, ahead, seasonal::HISTORY_VALID_MINUTES);
-                let minute_of =
-                    |t: Timestamp| view.t() + t.secs_since(view.now.floor_minute()) / 60;
-                let span = u32::try_from(end.secs_since(start) / 60).unwrap_or(0);
-                self.history = Some((hour, view.metrics.usage(minute_of(end), span)));
-            }
-        }
         let state = DimensionState {
             provisioned: view.provisioned,
             budget: view.budget,
             last_increase: view.last_increase,
         };
-        let mut input = DimensionInput::new(self.dimension, &state, &usage);
-        if let Some((_, history)) = &self.history {
-            input = input.with_history(history);
+        if let Some(plan) = plan {
+            let up = self.meter.poll(
+                &plan,
+                &self.settings,
+                &state,
+                &usage,
+                self.history.as_ref(),
+                view.now,
+            );
+            if up.changes() {
+                return request(&up);
+            }
         }
-        let up = request(&scale_up(&self.settings, input, view.now));
-        if up.is_some() || !view.is_scale_down_time() {
-            return up;
+        if scale_down_time {
+            let down_window = view
+                .metrics
+                .usage(view.t(), self.settings.down_window_minutes);
+            let own_history = (ahead > 0).then(|| history(view, ahead));
+            self.meter
+                .scale_down_run(&down_window, own_history.as_ref(), view.now);
+            let mut input = DimensionInput::new(self.dimension, &state, &usage);
+            if let Some(h) = &self.history {
+                input = input.with_history(h);
+            }
+            return request(&scale_down(&self.settings, input, view.now));
         }
-        request(&scale_down(&self.settings, input, view.now))
+        None
     }
 }
 

@@ -1,0 +1,429 @@
+//! The cadence by example (one test per rule, with the interval and the reason) and by property
+//! (every interval within its bounds, an increase always watched the next minute, the cadence
+//! off always every minute). The reaction guarantee itself is proven on the model, where the
+//! whole scale-up loop runs: `capacity-sim`'s `cadence::guarantee`.
+//!
+//! Unless a test says otherwise: the pinned `defaults()` (target 70%, trigger 80%, a 5-minute
+//! window), 100 units provisioned, `now` 12:00:30, and 30 minutes of datapoints published up to
+//! 11:57 (the two newest minutes are not published yet, as in production).
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use scaling_policy::cadence::{Cadence, Plan, Polled, Second, Why};
+use scaling_policy::{
+    Action, DimensionState, Minute, Settings, ThrottleCauses, Timestamp, Usage, scale_up,
+};
+
+const UNPUBLISHED: usize = 2;
+
+/// 30 minutes at `rates` (units/s, the last one the newest), published as CloudWatch would at
+/// `now`: the newest two minutes are gaps.
+fn published(now: Timestamp, rates: &[f64]) -> Usage {
+    let mut minutes: Vec<Minute> = rates.iter().map(|r| ups(*r)).collect();
+    minutes.extend([Minute::GAP; UNPUBLISHED]);
+    usage_before(now, minutes)
+}
+
+fn flat(now: Timestamp, rate: f64) -> Usage {
+    published(now, &[rate; 28])
+}
+
+/// The shipped cadence (at most 10 minutes between polls).
+fn cadence() -> Cadence {
+    Cadence::default()
+}
+
+/// Polls `usage` at `now` after `last` (cold when `None`): plans it, decides scale-up with the
+/// plan's settings, and schedules the next poll.
+fn poll(
+    c: &Cadence,
+    s: &Settings,
+    last: Option<&Polled>,
+    state: &DimensionState,
+    usage: &Usage,
+    now: Timestamp,
+) -> (Plan, Polled) {
+    let plan = c
+        .plan(s, last, state.provisioned, now)
+        .expect("the poll is due");
+    let d = c.decide(s, &plan, read(state, usage), now);
+    let next = c.next(s, last, &plan, &read(state, usage), &d, now);
+    (plan, next)
+}
+
+fn interval(p: &Polled) -> (i64, Why) {
+    (p.interval_minutes(), p.why)
+}
+
+#[test]
+fn far_from_the_trigger_a_series_rests_the_longest() {
+    let (s, now) = (defaults(), noon());
+    // 5 units/s on 100 with an 80% trigger: four doublings away, the earliest at 11:58 + 15.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 5.0), now);
+    assert_eq!(interval(&p), (10, Why::MaxInterval));
+    // 10 units/s: three doublings, the earliest at 11:58 + 10, published from 12:09: read at
+    // 12:12 at the latest, so the longest interval, 10, is short enough.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 10.0), now);
+    assert_eq!(interval(&p), (10, Why::MaxInterval));
+    let longer = Cadence {
+        max_interval_minutes: 30,
+        ..cadence()
+    };
+    let (_, p) = poll(&longer, &s, None, &state(100), &flat(now, 10.0), now);
+    assert_eq!(interval(&p), (12, Why::Guarantee));
+    assert_eq!(p.at, now.floor_minute());
+    assert_eq!(p.capacity, 100);
+}
+
+#[test]
+fn two_doublings_away_the_guarantee_sets_the_interval() {
+    let (s, now) = (defaults(), noon());
+    // 30 units/s: one doubling (60) stays below the trigger (80), the second comes at 12:03 at
+    // the earliest (11:58 doubled, again 5 minutes later), ends at 12:04, and must be read by
+    // 12:07.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 30.0), now);
+    assert_eq!(interval(&p), (7, Why::Guarantee));
+}
+
+#[test]
+fn one_doubling_away_it_is_read_within_three_minutes() {
+    let (s, now) = (defaults(), noon());
+    // 45 units/s: a doubling (90) reaches the trigger at once; the minute it happens in is
+    // published after this poll, so a poll three minutes from now answers within three minutes.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 45.0), now);
+    assert_eq!(interval(&p), (3, Why::Guarantee));
+    // Nearer the trigger with a full bucket (65 units/s: 30 minutes fill it), the same: a
+    // doubling to 130 drains 30 units/s out of 30,000 in 16 minutes.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 65.0), now);
+    assert_eq!(interval(&p), (3, Why::Guarantee));
+}
+
+#[test]
+fn at_or_above_the_target_it_is_hot() {
+    let (s, now) = (defaults(), noon());
+    // 70 units/s on 100 is the 70% target: the rise that brought it there may go on, and the
+    // trigger is 14% away. Every minute, as before the cadence.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 70.0), now);
+    assert_eq!(interval(&p), (1, Why::Hot));
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 69.0), now);
+    assert_eq!(interval(&p), (3, Why::Guarantee));
+}
+
+#[test]
+fn near_the_trigger_with_an_empty_bucket_it_is_read_every_minute() {
+    let (s, now) = (defaults(), noon());
+    // Raised to 100 five minutes ago: the bucket is known to hold only what the two published
+    // minutes since then left (35 units/s x 120 s), and a doubling to 130 drains it in 140 s.
+    let mut st = state(100);
+    st.last_increase = Some(now.floor_minute().plus_secs(-5 * 60));
+    let (_, p) = poll(&cadence(), &s, None, &st, &flat(now, 65.0), now);
+    assert_eq!(interval(&p), (1, Why::BurstBucket));
+}
+
+#[test]
+fn an_increase_throttling_and_nothing_to_answer_with() {
+    let (s, now) = (defaults(), noon());
+    let c = cadence();
+    // Above the trigger: scale-up raises, and the cadence watches the next minute.
+    let (_, p) = poll(&c, &s, None, &state(100), &flat(now, 85.0), now);
+    assert_eq!(interval(&p), (1, Why::Increased));
+    // Throttled for lack of capacity at 20 units/s consumed: every minute.
+    let mut rates: Vec<Minute> = vec![ups(20.0); 27];
+    rates.push(ups_throttled(20.0, 1.0));
+    rates.extend([Minute::GAP; UNPUBLISHED]);
+    let throttled = usage_before(now, rates);
+    let st = state(100);
+    let plan = c.plan(&s, None, 100, now).unwrap();
+    let d = up(&s, &st, &throttled, now);
+    assert_eq!(d.action, Action::Increase, "settled throttling raises");
+    // Decided without raising (it is at max): nothing can answer it, so the longest interval.
+    let at_max = bounded(1, 100);
+    let d = up(&at_max, &st, &throttled, now);
+    let p = c.next(&at_max, None, &plan, &read(&st, &throttled), &d, now);
+    assert_eq!(interval(&p), (10, Why::AtMax));
+    // No datapoint at all (an idle table): demand is unknown, the longest interval.
+    let empty = Usage::empty(now.floor_minute());
+    let (_, p) = poll(&c, &s, None, &st, &empty, now);
+    assert_eq!(interval(&p), (10, Why::NoData));
+}
+
+#[test]
+fn key_range_throttling_alone_does_not_mean_every_minute() {
+    let (s, now) = (defaults(), noon());
+    let c = cadence();
+    let st = state(100);
+    // A hot key throttles at 5 units/s: capacity does not cure it.
+    let mut minutes: Vec<Minute> = vec![ups(5.0); 28];
+    for m in &mut minutes {
+        m.throttled = Some(60.0);
+        m.causes = Some(ThrottleCauses {
+            provisioned: 0.0,
+            key_range: 60.0,
+            other: 0.0,
+        });
+    }
+    minutes.extend([Minute::GAP; UNPUBLISHED]);
+    let u = usage_before(now, minutes);
+    let (_, p) = poll(&c, &s, None, &st, &u, now);
+    assert_eq!(interval(&p), (10, Why::MaxInterval));
+    // The same events with their causes unknown count as lack of capacity.
+    let unknown = Usage {
+        minutes: u
+            .minutes
+            .iter()
+            .map(|m| Minute { causes: None, ..*m })
+            .collect(),
+        ..u.clone()
+    };
+    let plan = c.plan(&s, None, 100, now).unwrap();
+    let d = up(&s, &st, &unknown, now);
+    let p = c.next(&s, None, &plan, &read(&st, &unknown), &d, now);
+    assert_eq!(p.interval_minutes(), 1);
+}
+
+#[test]
+fn the_seasonal_expectation_counts_as_demand() {
+    let (now, c) = (noon(), cadence());
+    let s = Settings {
+        seasonal_ahead_minutes: 60,
+        ..defaults()
+    };
+    let st = state(100);
+    let u = flat(now, 5.0);
+    // Yesterday and a week ago, 45 units/s came within the hour: one doubling from the trigger.
+    let start = now.floor_minute().plus_secs(-8 * DAY);
+    let history = Usage {
+        start,
+        minutes: vec![ups(45.0); 8 * 1440],
+    };
+    let plan = c.plan(&s, None, 100, now).unwrap();
+    let input = read(&st, &u).with_history(&history);
+    let d = scale_up(&s, input, now);
+    assert_eq!(d.action, Action::Keep, "45 / 0.7 is below 110% of 100");
+    let p = c.next(&s, None, &plan, &input, &d, now);
+    assert_eq!(interval(&p), (3, Why::Guarantee));
+}
+
+#[test]
+fn a_poll_is_due_at_its_time_or_when_the_capacity_changed() {
+    let (s, now) = (defaults(), noon());
+    let c = cadence();
+    let (_, p) = poll(&c, &s, None, &state(100), &flat(now, 30.0), now);
+    assert_eq!(p.interval_minutes(), 7);
+    for m in 1..7 {
+        assert!(
+            c.plan(&s, Some(&p), 100, now.plus_secs(60 * m)).is_none(),
+            "minute {m}"
+        );
+    }
+    assert!(c.plan(&s, Some(&p), 100, now.plus_secs(7 * 60)).is_some());
+    // Lowered by the scale-down function (or by hand): due at once, throttles included.
+    let plan = c.plan(&s, Some(&p), 40, now.plus_secs(60)).expect("due");
+    assert!(plan.throttles);
+    // Never polled: due.
+    assert!(c.is_due(None, 100, now));
+}
+
+#[test]
+fn a_poll_decides_as_the_runs_it_skipped_would_have() {
+    let (s, now) = (defaults(), noon());
+    let c = cadence();
+    let (first, p) = poll(&c, &s, None, &state(100), &flat(now, 30.0), now);
+    assert_eq!(
+        first.replayed_minutes, 0,
+        "after a cold start, nothing skipped"
+    );
+    assert!(first.throttles);
+    assert!(first.fetch_minutes >= 30, "the bucket estimate's reach");
+    // Seven minutes later the six runs in between were skipped: the poll reads their windows
+    // and decides as each would have.
+    let later = now.plus_secs(7 * 60);
+    let plan = c.plan(&s, Some(&p), 100, later).unwrap();
+    assert_eq!(plan.replayed_minutes, 6);
+    assert_eq!(
+        plan.reach_minutes(&s),
+        6 + 17,
+        "the growth trend's reach, from the oldest"
+    );
+    assert!(plan.fetch_minutes >= plan.reach_minutes(&s));
+    // A minute at 85 units/s five minutes before `later`, and quiet since: the run right after
+    // it raised to ceil(85 / 0.7); so does the poll that reads it late.
+    let mut rates = vec![30.0; 28];
+    rates[22] = 85.0;
+    let u = published(later, &rates);
+    let st = state(100);
+    let d = c.decide(&s, &plan, read(&st, &u), later);
+    assert_eq!((d.action, d.to), (Action::Increase, 122));
+    assert_eq!(
+        up(&s, &st, &u, later).action,
+        Action::Keep,
+        "this run's own window has it no more"
+    );
+    // With nothing skipped it is scale-up's own decision.
+    assert_eq!(
+        c.decide(&s, &first, read(&st, &u), later),
+        up(&s, &st, &u, later)
+    );
+}
+
+#[test]
+fn a_jump_read_late_keeps_the_growth_the_next_run_would_have_seen() {
+    let (now, c) = (noon(), cadence());
+    let s = Settings {
+        growth_horizon_minutes: 5,
+        growth_cap: 1.5,
+        ..defaults()
+    };
+    let st = state(100);
+    // Steady at 30 units/s, then 75 (below the 80 trigger) from two minutes before the newest:
+    // the run right after the jump extrapolated it past the trigger; read late, it is no new
+    // high any more, and scale-up alone keeps.
+    let mut rates = vec![30.0; 28];
+    for r in &mut rates[25..] {
+        *r = 75.0;
+    }
+    let u = published(now, &rates);
+    let alone = up(&s, &st, &u, now);
+    let plan = Plan {
+        throttles: true,
+        fetch_minutes: 30,
+        replayed_minutes: 3,
+    };
+    let late = c.decide(&s, &plan, read(&st, &u), now);
+    assert_eq!(alone.action, Action::Keep);
+    assert!(late.numbers.growth > 1.0, "{:?}", late.numbers);
+    assert_eq!(
+        (late.action, late.reason),
+        (Action::Increase, scaling_policy::Reason::Rising)
+    );
+}
+
+#[test]
+fn the_throttle_series_are_read_at_least_every_max_interval() {
+    let s = defaults();
+    let c = cadence();
+    let st = state(100);
+    let start = noon();
+    let mut last: Option<Polled> = None;
+    let mut reads = Vec::new();
+    // 45 units/s: polled every 3 minutes; the throttle series only every 10 or so.
+    for minute in 0..60 {
+        let now = start.plus_secs(60 * minute);
+        let Some(plan) = c.plan(&s, last.as_ref(), 100, now) else {
+            continue;
+        };
+        if plan.throttles {
+            reads.push(minute);
+        }
+        let u = flat(now, 45.0);
+        let d = c.decide(&s, &plan, read(&st, &u), now);
+        last = Some(c.next(&s, last.as_ref(), &plan, &read(&st, &u), &d, now));
+    }
+    assert_eq!(reads, vec![0, 12, 24, 36, 48]);
+    // With a throttle-series read, the replay reaches back to the previous one.
+    let at = start.plus_secs(15 * 60);
+    let before = Polled {
+        at: start.floor_minute().plus_secs(12 * 60),
+        due: at.floor_minute(),
+        throttles_at: start.floor_minute(),
+        capacity: 100,
+        why: Why::Guarantee,
+    };
+    let plan = c.plan(&s, Some(&before), 100, at).unwrap();
+    assert!(plan.throttles);
+    assert_eq!(plan.replayed_minutes, 14);
+}
+
+#[test]
+fn the_second_request_fetches_what_the_first_answer_calls_for() {
+    let (s, now) = (defaults(), noon());
+    let c = cadence();
+    let st = state(100);
+    let consumed_only = Plan {
+        throttles: false,
+        fetch_minutes: 30,
+        replayed_minutes: 0,
+    };
+    let full = Plan {
+        throttles: true,
+        ..consumed_only
+    };
+    let hot = flat(now, 85.0);
+    let raised = up(&s, &st, &hot, now);
+    assert_eq!(raised.action, Action::Increase);
+    // Raised without the throttle series: fetch them (and their causes) to size the increase.
+    assert_eq!(
+        c.second(&s, &consumed_only, &hot, &raised, now),
+        Second {
+            throttles: true,
+            key_range: true
+        }
+    );
+    assert_eq!(c.second(&s, &full, &hot, &raised, now), Second::default());
+    // Throttle events in the window: their causes.
+    let mut minutes = vec![ups(20.0); 27];
+    minutes.push(ups_throttled(20.0, 1.0));
+    minutes.extend([Minute::GAP; UNPUBLISHED]);
+    let throttled = usage_before(now, minutes);
+    let d = up(&s, &st, &throttled, now);
+    assert_eq!(
+        c.second(&s, &full, &throttled, &d, now),
+        Second {
+            throttles: false,
+            key_range: true
+        }
+    );
+    let quiet = flat(now, 20.0);
+    let d = up(&s, &st, &quiet, now);
+    assert_eq!(c.second(&s, &full, &quiet, &d, now).metrics(), 0);
+}
+
+#[test]
+fn every_minute_is_every_minute() {
+    let (s, now) = (defaults(), noon());
+    let c = Cadence::EVERY_MINUTE;
+    let (plan, p) = poll(&c, &s, None, &state(100), &flat(now, 5.0), now);
+    assert_eq!(interval(&p), (1, Why::EveryMinute));
+    assert!(plan.throttles);
+    let plan = c.plan(&s, Some(&p), 100, now.plus_secs(60)).unwrap();
+    assert!(plan.throttles);
+    assert_eq!(plan.replayed_minutes, 0, "as before the cadence");
+}
+
+fn case() -> impl Strategy<Value = (Settings, Timestamp, u32, Usage, DimensionState)> {
+    (settings_strategy(), now_strategy(), 1u32..=30).prop_flat_map(|(s, now, max)| {
+        (
+            Just(s),
+            Just(now),
+            Just(max),
+            usage_strategy(now),
+            state_strategy(now, provisioned_strategy()),
+        )
+    })
+}
+
+proptest! {
+    /// Whatever the data: the next poll comes 1 to `max` minutes later, at once after an
+    /// increase or a change of capacity, with the throttle series within `max` minutes; a cold
+    /// poll decides exactly as scale-up.
+    #[test]
+    fn intervals_stay_within_their_bounds((s, now, max, u, st) in case()) {
+        let c = Cadence { max_interval_minutes: max, ..Cadence::default() };
+        let plan = c.plan(&s, None, st.provisioned, now).unwrap();
+        prop_assert_eq!(plan.replayed_minutes, 0);
+        let d = c.decide(&s, &plan, read(&st, &u), now);
+        prop_assert_eq!(&d, &scale_up(&s, read(&st, &u), now));
+        let p = c.next(&s, None, &plan, &read(&st, &u), &d, now);
+        let k = p.interval_minutes();
+        prop_assert!((1..=i64::from(max)).contains(&k), "interval {k}");
+        if d.action == Action::Increase || max == 1 {
+            prop_assert_eq!(k, 1);
+        }
+        prop_assert!(c.is_due(Some(&p), p.capacity + 1, now), "a changed capacity is due");
+        let later = now.plus_secs(60 * i64::from(max));
+        let next = c.plan(&s, Some(&p), p.capacity, later).unwrap();
+        prop_assert!(next.throttles, "throttle series read within max minutes");
+    }
+}
