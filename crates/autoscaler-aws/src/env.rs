@@ -39,7 +39,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_TABLE_METRICS", "false"),
     ("AUTOSCALER_NOTIFICATIONS", "none"),
     // The scale-up function's cadence (`poll.rs`).
-    ("AUTOSCALER_MAX_POLL_MINUTES", "10"),
+    ("AUTOSCALER_MAX_POLL_MINUTES", "1"),
 ];
 
 /// The longest `AUTOSCALER_MAX_POLL_MINUTES` accepted: an hour.
@@ -126,8 +126,9 @@ pub struct RunConfig {
     /// per table ([`crate::lease`]). `None`: no lease is taken and no increase history is kept
     /// (the CLI, which never applies; a single function in tests).
     pub lease_table: Option<String>,
-    /// How often the scale-up function reads each series (`AUTOSCALER_MAX_POLL_MINUTES` sets its
-    /// longest interval; 1 reads every series every minute).
+    /// How often the scale-up function reads each series (`AUTOSCALER_MAX_POLL_MINUTES` sets the
+    /// longest interval of consumed capacity; the default 1 reads it every minute and the
+    /// throttle events every 10 minutes while nothing is throttled).
     pub cadence: Cadence,
 }
 
@@ -353,7 +354,11 @@ mod tests {
             Some("ddb-autoscaler-LeaseTable-1A2B3C")
         );
         assert_eq!(with(&[]).unwrap().lease_table, None, "unset: no lease");
-        let every = with(&[("AUTOSCALER_MAX_POLL_MINUTES", "1")]).unwrap();
-        assert_eq!(every.cadence.max_interval_minutes, 1);
+        let shipped = with(&[]).unwrap().cadence;
+        assert_eq!(shipped, Cadence::default());
+        assert_eq!(shipped.max_interval_minutes, 1);
+        let slow = with(&[("AUTOSCALER_MAX_POLL_MINUTES", "10")]).unwrap();
+        assert_eq!(slow.cadence.max_interval_minutes, 10);
+        assert_eq!(slow.cadence.throttles_interval_minutes, 10);
     }
 }

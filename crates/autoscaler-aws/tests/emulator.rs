@@ -398,7 +398,9 @@ async fn a_warm_container_lets_quiet_series_rest() {
     table(&c, "warm-quiet", Some((100, 100)), &[], &[(key, "on")]).await;
     seed(&c, "warm-quiet", None, Dimension::Read, t, 30, 5.0, 0.0).await;
     seed(&c, "warm-quiet", None, Dimension::Write, t, 30, 5.0, 0.0).await;
-    let config = config(key);
+    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute).
+    let mut config = config(key);
+    config.cadence.max_interval_minutes = 10;
     let mut warm = Warm::new(config.cadence);
 
     let cold = run_with(&c, &config, Direction::Up, t, Deadline::NONE, &mut warm)

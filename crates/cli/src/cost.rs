@@ -111,8 +111,8 @@ pub struct Args {
     /// End of those hours (a time such as 2026-11-29T11:00:00Z; default: now).
     #[arg(long, value_name = "TIME")]
     end: Option<String>,
-    /// The longest the scale-up function leaves a series unread (default:
-    /// AUTOSCALER_MAX_POLL_MINUTES, else 10).
+    /// The longest the scale-up function leaves a series' consumed capacity unread (default:
+    /// AUTOSCALER_MAX_POLL_MINUTES, else 1)
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=60))]
     max_poll_minutes: Option<u32>,
     /// UTC hours of the scale-down runs, comma-separated (the stack's ScaleDownSchedule).
@@ -616,9 +616,13 @@ fn render(b: &Bill, header: &str) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "scale-up {} (each series read at most every {} minutes), scale-down at {} UTC\n",
+        "scale-up {} (consumed capacity read at least every {} min, throttle events every {} min \
+         while quiet), scale-down at {} UTC\n",
         b.schedules.scale_up,
         b.schedules.max_poll_minutes,
+        b.schedules
+            .max_poll_minutes
+            .max(Cadence::default().throttles_interval_minutes),
         hours.join(", ")
     );
     let quality = b.rows.iter().any(|r| r.cadence_quality.is_some());

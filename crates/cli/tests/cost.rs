@@ -77,7 +77,10 @@ async fn an_hour_of_real_queries_is_what_cost_projects() {
     }
 
     recorder::start();
-    let config = config(KEY);
+    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute,
+    // and only the throttle events rest): the projection below is asked for the same.
+    let mut config = config(KEY);
+    config.cadence.max_interval_minutes = 10;
     let mut warm = Warm::new(config.cadence);
     let mut reported = 0;
     let mut resting = 0;
@@ -118,8 +121,16 @@ async fn an_hour_of_real_queries_is_what_cost_projects() {
     );
     assert!(resting > 0, "the cadence let series rest");
 
-    let projected =
-        json(cli(KEY).args(["cost", "--json", "--hours", "1", "--end", &end.to_string()]));
+    let projected = json(cli(KEY).args([
+        "cost",
+        "--json",
+        "--hours",
+        "1",
+        "--end",
+        &end.to_string(),
+        "--max-poll-minutes",
+        "10",
+    ]));
     assert_eq!(projected["source"], "account");
     let rows = projected["rows"].as_array().expect("rows");
     for name in ["cost-hot", "cost-cold", "cost-throttled", "cost-idle"] {

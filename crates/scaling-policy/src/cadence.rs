@@ -8,11 +8,19 @@
 //! is at or above the target utilisation ([`Why::Hot`]: the rise since the last increase may go
 //! on, and the trigger is near; this is what keeps busy tables answered within a minute).
 //!
+//! **Shipped: consumed capacity every minute** ([`Cadence::default`]: a longest interval of 1),
+//! and the combined throttle series only every [`Cadence::throttles_interval_minutes`] (10)
+//! while nothing is throttled or just raised. Every reaction then comes at the same minute as
+//! with [`Cadence::EVERY_MINUTE`], for a little over half its bill: each skipped minute of
+//! consumed capacity is a minute a sudden jump on a quiet table goes unseen, and on the shared
+//! traces that throttling outweighs the saving (the policy comes first). A longer interval
+//! (`MaxPollMinutes`) spaces out consumed capacity too, as follows.
+//!
 //! **Otherwise, the worst case the guarantee covers.** From the first minute this poll did not
 //! see (the one after the newest datapoint), demand doubles at once and again every
 //! [`Cadence::doubling_minutes`] (5), from the level the poll saw (the scale-up window's peak
 //! demand times the policy's own growth factor, or the seasonal expectation when higher). The
-//! next poll is the latest, at most [`Cadence::max_interval_minutes`] (10) later, that still
+//! next poll is the latest, at most [`Cadence::max_interval_minutes`] later, that still
 //! 1. reads the first minute of that worst case at the scale-up trigger no later than
 //!    [`Cadence::answer_minutes`] (3) after CloudWatch can have published it (a minute this poll
 //!    did not see is published after this poll, and never before the minute ends): the
@@ -38,7 +46,7 @@
 //! the next run would have extrapolated: the raises, and so the capacity bought, are those of
 //! polling every minute, only later. The combined throttle series is read at every poll while
 //! throttled or just raised, after a cold start or a change of capacity, and at least every
-//! [`Cadence::max_interval_minutes`] ([`Cadence::plan`]); in between a poll reads consumed
+//! [`Cadence::throttles_interval_minutes`] ([`Cadence::plan`]); in between a poll reads consumed
 //! capacity alone, which a lack of capacity always shows (a throttled minute consumes all the
 //! capacity and the bucket), and an increase decided on it fetches the throttle series before it
 //! is sized ([`Cadence::second`], the run's second request, which also fetches the key-range
@@ -49,8 +57,8 @@
 //! container, the simulator's policy). No state, as after a cold start, means due: everything is
 //! read, and the cadence then rebuilds itself from what that poll saw. A capacity other than the
 //! one the last poll planned for (a scale-down, a change by hand) is read at once. Time is an
-//! argument; nothing here reads a clock. [`Cadence::EVERY_MINUTE`] (a longest interval of 1)
-//! polls everything every minute, exactly as before the cadence existed.
+//! argument; nothing here reads a clock. [`Cadence::EVERY_MINUTE`] (both intervals 1) polls
+//! everything every minute, exactly as before the cadence existed.
 
 use serde::Serialize;
 
@@ -90,9 +98,13 @@ pub const BUCKET_WINDOW_MINUTES: u32 = 30;
 /// polls every series every minute (as before the cadence existed).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Cadence {
-    /// The longest a series goes unread, minutes. It bounds the reaction to growth the guarantee
-    /// does not cover. 1: every minute.
+    /// The longest a series' consumed capacity goes unread, minutes. It bounds the reaction to
+    /// growth the guarantee does not cover. 1 (the shipped value): every minute.
     pub max_interval_minutes: u32,
+    /// The longest the combined throttle series goes unread while the series is neither
+    /// throttled nor just raised, minutes (at a poll: a longer [`Cadence::max_interval_minutes`]
+    /// reads it at every poll). 1: at every poll.
+    pub throttles_interval_minutes: u32,
     /// The growth the guarantee covers: demand doubles within this many minutes, again and again.
     pub doubling_minutes: u32,
     /// A minute at the trigger is read within this many minutes of its publication.
@@ -107,7 +119,8 @@ pub struct Cadence {
 impl Default for Cadence {
     fn default() -> Self {
         Self {
-            max_interval_minutes: 10,
+            max_interval_minutes: 1,
+            throttles_interval_minutes: 10,
             doubling_minutes: 5,
             answer_minutes: 3,
             update_minutes: 1,
@@ -120,6 +133,7 @@ impl Cadence {
     /// Every series every minute.
     pub const EVERY_MINUTE: Cadence = Cadence {
         max_interval_minutes: 1,
+        throttles_interval_minutes: 1,
         doubling_minutes: 5,
         answer_minutes: 3,
         update_minutes: 1,
@@ -250,7 +264,7 @@ impl Cadence {
     /// The poll of a series at `now`, or `None` when it is not due. The combined throttle series
     /// is read at every poll while the series is throttled or was just raised, after a cold
     /// start, with the cadence off, and otherwise at least every
-    /// [`Cadence::max_interval_minutes`]: in between, scale-up reads consumed capacity, which a
+    /// [`Cadence::throttles_interval_minutes`]: in between, scale-up reads consumed capacity, which a
     /// lack of capacity always shows (a throttled minute consumes all of it and the bucket).
     pub fn plan(
         &self,
@@ -265,10 +279,10 @@ impl Cadence {
         let throttles = match last {
             None => true,
             Some(p) => {
-                self.max_interval_minutes <= 1
+                self.throttles_interval_minutes <= 1
                     || matches!(p.why, Why::Increased | Why::Throttled)
                     || p.capacity != capacity
-                    || minutes_between(p.throttles_at, now) >= self.max_interval_minutes
+                    || minutes_between(p.throttles_at, now) >= self.throttles_interval_minutes
             }
         };
         let read_since = last.map(|p| if throttles { p.throttles_at } else { p.at });
@@ -382,9 +396,8 @@ impl Cadence {
             capacity: decision.to,
             why,
         };
-        if max == 1 {
-            return poll(1, Why::EveryMinute);
-        }
+        // Raised, at max or throttled first, even every minute: the reason decides whether the
+        // next poll reads the throttle events too ([`Cadence::plan`]).
         if decision.action == Action::Increase {
             return poll(1, Why::Increased);
         }
@@ -394,6 +407,9 @@ impl Cadence {
         let n = &decision.numbers;
         if n.throttle_events > n.key_range_events {
             return poll(1, Why::Throttled);
+        }
+        if max == 1 {
+            return poll(1, Why::EveryMinute);
         }
         let Some(seen) = newest_datapoint(input.usage, now) else {
             return poll(max, Why::NoData);

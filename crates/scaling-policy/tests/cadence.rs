@@ -30,9 +30,13 @@ fn flat(now: Timestamp, rate: f64) -> Usage {
     published(now, &[rate; 28])
 }
 
-/// The shipped cadence (at most 10 minutes between polls).
+/// The shipped cadence with a longest interval of 10 minutes (`MaxPollMinutes=10`; the shipped
+/// 1 reads consumed capacity every minute, and only the throttle events are spaced out).
 fn cadence() -> Cadence {
-    Cadence::default()
+    Cadence {
+        max_interval_minutes: 10,
+        ..Cadence::default()
+    }
 }
 
 /// Polls `usage` at `now` after `last` (cold when `None`): plans it, decides scale-up with the
@@ -337,6 +341,46 @@ fn the_throttle_series_are_read_at_least_every_max_interval() {
 }
 
 #[test]
+fn the_shipped_cadence_reads_consumed_every_minute_and_spaces_the_throttle_events() {
+    let s = defaults();
+    let c = Cadence::default();
+    assert_eq!(
+        (c.max_interval_minutes, c.throttles_interval_minutes),
+        (1, 10)
+    );
+    let st = state(100);
+    let start = noon();
+    let mut last: Option<Polled> = None;
+    let (mut polls, mut reads) = (0, Vec::new());
+    for minute in 0..30 {
+        let now = start.plus_secs(60 * minute);
+        let plan = c
+            .plan(&s, last.as_ref(), 100, now)
+            .expect("due every minute");
+        polls += 1;
+        if plan.throttles {
+            reads.push(minute);
+        }
+        // Quiet (10 units/s on 100) until 12:20, then throttled for lack of capacity.
+        let mut u = flat(now, 10.0);
+        if minute >= 20 {
+            for m in &mut u.minutes {
+                m.throttled = Some(50.0);
+            }
+        }
+        let d = c.decide(&s, &plan, read(&st, &u), now);
+        let p = c.next(&s, last.as_ref(), &plan, &read(&st, &u), &d, now);
+        assert_eq!(p.interval_minutes(), 1, "minute {minute}: {:?}", p.why);
+        last = Some(p);
+    }
+    assert_eq!(polls, 30);
+    // Every 10 minutes while quiet; once a poll saw throttling, at every poll.
+    let mut expected = vec![0, 10, 20];
+    expected.extend(21..30);
+    assert_eq!(reads, expected);
+}
+
+#[test]
 fn the_second_request_fetches_what_the_first_answer_calls_for() {
     let (s, now) = (defaults(), noon());
     let c = cadence();
@@ -406,8 +450,8 @@ fn case() -> impl Strategy<Value = (Settings, Timestamp, u32, Usage, DimensionSt
 
 proptest! {
     /// Whatever the data: the next poll comes 1 to `max` minutes later, at once after an
-    /// increase or a change of capacity, with the throttle series within `max` minutes; a cold
-    /// poll decides exactly as scale-up.
+    /// increase or a change of capacity, with the throttle series within `max` minutes or the
+    /// throttles interval, whichever is longer; a cold poll decides exactly as scale-up.
     #[test]
     fn intervals_stay_within_their_bounds((s, now, max, u, st) in case()) {
         let c = Cadence { max_interval_minutes: max, ..Cadence::default() };
@@ -422,8 +466,8 @@ proptest! {
             prop_assert_eq!(k, 1);
         }
         prop_assert!(c.is_due(Some(&p), p.capacity + 1, now), "a changed capacity is due");
-        let later = now.plus_secs(60 * i64::from(max));
+        let later = now.plus_secs(60 * i64::from(max.max(c.throttles_interval_minutes)));
         let next = c.plan(&s, Some(&p), p.capacity, later).unwrap();
-        prop_assert!(next.throttles, "throttle series read within max minutes");
+        prop_assert!(next.throttles, "throttle series read within the longer interval");
     }
 }
