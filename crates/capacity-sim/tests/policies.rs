@@ -248,3 +248,15 @@ fn ours_keeps_capacity_without_data() {
         "no datapoints at 06:00 or 12:00: no decrease"
     );
 }
+
+#[test]
+fn the_shipped_ours_and_ours_every_minute_keep_their_names() {
+    use capacity_sim::model::Policy;
+    // The shipped cadence reads consumed capacity every minute too, but it is not the baseline
+    // that reads everything every minute: reports and plots find ours by this name.
+    assert_eq!(capacity_sim::policies::Ours::default().name(), "ours");
+    assert_eq!(
+        capacity_sim::policies::Ours::every_minute().name(),
+        "ours-every-minute"
+    );
+}

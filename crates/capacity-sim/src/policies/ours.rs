@@ -99,7 +99,7 @@ fn request(decision: &Decision) -> Option<Request> {
 
 impl Policy for Ours {
     fn name(&self) -> String {
-        if self.meter.cadence.max_interval_minutes <= 1 {
+        if self.meter.cadence == Cadence::EVERY_MINUTE {
             "ours-every-minute".into()
         } else {
             "ours".into()
