@@ -620,9 +620,11 @@ fn render(b: &Bill, header: &str) -> String {
          while quiet), scale-down at {} UTC\n",
         b.schedules.scale_up,
         b.schedules.max_poll_minutes,
-        b.schedules
-            .max_poll_minutes
-            .max(Cadence::default().throttles_interval_minutes),
+        Cadence {
+            max_interval_minutes: b.schedules.max_poll_minutes,
+            ..Cadence::default()
+        }
+        .throttles_read_within_minutes(),
         hours.join(", ")
     );
     let quality = b.rows.iter().any(|r| r.cadence_quality.is_some());

@@ -130,6 +130,14 @@ impl Default for Cadence {
 }
 
 impl Cadence {
+    /// The longest the combined throttle series goes unread while a series is neither
+    /// throttled nor just raised, minutes: [`Cadence::throttles_interval_minutes`], or the
+    /// longest interval when that is longer (the series is read only at polls).
+    pub fn throttles_read_within_minutes(&self) -> u32 {
+        self.throttles_interval_minutes
+            .max(self.max_interval_minutes)
+    }
+
     /// Every series every minute.
     pub const EVERY_MINUTE: Cadence = Cadence {
         max_interval_minutes: 1,

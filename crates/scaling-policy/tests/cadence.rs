@@ -466,7 +466,7 @@ proptest! {
             prop_assert_eq!(k, 1);
         }
         prop_assert!(c.is_due(Some(&p), p.capacity + 1, now), "a changed capacity is due");
-        let later = now.plus_secs(60 * i64::from(max.max(c.throttles_interval_minutes)));
+        let later = now.plus_secs(60 * i64::from(c.throttles_read_within_minutes()));
         let next = c.plan(&s, Some(&p), p.capacity, later).unwrap();
         prop_assert!(next.throttles, "throttle series read within the longer interval");
     }
