@@ -81,7 +81,7 @@ pub(crate) async fn apply_all(
             mode: Some(p.mode),
             outcome: Outcome::Unchanged,
             decisions: Vec::new(),
-            skipped_targets: p.skipped_targets.clone(),
+            left_alone: p.left_alone.clone(),
         };
         if let Some(error) = d.error {
             report.outcome = Outcome::Failed {
@@ -152,7 +152,7 @@ async fn apply_one(ctx: &Context<'_>, owner: &str, p: Prepared, d: Decided) -> T
         mode: Some(p.mode),
         outcome: Outcome::Unchanged,
         decisions: d.decisions.clone(),
-        skipped_targets: p.skipped_targets.clone(),
+        left_alone: p.left_alone.clone(),
     };
     let made = match before_lease(ctx, &p, &d).await {
         Err(outcome) => Made::not_made(outcome, d.decisions, LeaseState::default()),
@@ -297,7 +297,7 @@ async fn critical(ctx: &Context<'_>, p: &Prepared, lease: Option<&Lease>) -> Mad
         );
     }
     let autoscaled: Vec<Option<String>> = p
-        .skipped_targets
+        .left_alone
         .iter()
         .filter(|s| s.reason == SkipReason::ApplicationAutoScaling)
         .map(|s| s.index.clone())

@@ -62,7 +62,7 @@ fn report(table: &str, outcome: Outcome, decisions: Vec<(Option<&str>, Decision)
                 decision,
             })
             .collect(),
-        skipped_targets: Vec::new(),
+        left_alone: Vec::new(),
     }
 }
 

@@ -90,7 +90,7 @@ fn decide(p: Prepared, usage: &Measured, now: Timestamp) -> TableOutlook {
             mode: Some(p.mode),
             outcome: Outcome::Failed { error: e.into() },
             decisions: Vec::new(),
-            skipped_targets: Vec::new(),
+            left_alone: Vec::new(),
         }),
     }
 }
@@ -179,7 +179,7 @@ pub async fn one(
                     .into(),
                 },
                 decisions: Vec::new(),
-                skipped_targets: Vec::new(),
+                left_alone: Vec::new(),
             }));
         }
     };

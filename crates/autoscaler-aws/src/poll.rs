@@ -127,7 +127,7 @@ impl Warm {
 
 /// One series a run may read, with what it is decided with.
 #[derive(Clone, Debug)]
-pub struct Target<'a> {
+pub struct SeriesToRead<'a> {
     /// Which series.
     pub key: SeriesKey,
     /// The settings of its table or GSI.
@@ -165,7 +165,7 @@ impl Readings {
 }
 
 /// The plan of a series in `direction` at `now`, or `None` when it rests.
-fn plan(warm: &Warm, t: &Target<'_>, direction: Direction, now: Timestamp) -> Option<Plan> {
+fn plan(warm: &Warm, t: &SeriesToRead<'_>, direction: Direction, now: Timestamp) -> Option<Plan> {
     match direction {
         Direction::Up => warm.cadence.plan(
             t.settings,
@@ -181,13 +181,13 @@ fn plan(warm: &Warm, t: &Target<'_>, direction: Direction, now: Timestamp) -> Op
     }
 }
 
-/// Plans every target and makes the run's first requests (recent datapoints and stale
+/// Plans every series and makes the run's first requests (recent datapoints and stale
 /// histories). Failures of the recent datapoints are per series, in `usage`; a history that
 /// cannot be fetched is left out (no seasonal floor), with a warning.
 pub async fn read(
     clients: &Clients,
     warm: &mut Warm,
-    targets: &[Target<'_>],
+    series: &[SeriesToRead<'_>],
     direction: Direction,
     now: Timestamp,
 ) -> Readings {
@@ -199,7 +199,7 @@ pub async fn read(
     // (the price is per metric, whatever the window, so this costs nothing).
     let mut full: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
     let mut consumed_only: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
-    for t in targets {
+    for t in series {
         match plan(warm, t, direction, now) {
             None => {
                 readings.resting.insert(t.key.clone());
@@ -237,7 +237,7 @@ pub async fn read(
             readings.usage.insert(key, usage);
         }
     }
-    read_history(clients, warm, targets, &mut readings, now).await;
+    read_history(clients, warm, series, &mut readings, now).await;
     readings
 }
 
@@ -247,11 +247,11 @@ pub async fn read(
 async fn read_history(
     clients: &Clients,
     warm: &mut Warm,
-    targets: &[Target<'_>],
+    series: &[SeriesToRead<'_>],
     readings: &mut Readings,
     now: Timestamp,
 ) {
-    let stale: Vec<(&Target<'_>, u32)> = targets
+    let stale: Vec<(&SeriesToRead<'_>, u32)> = series
         .iter()
         // Only for the series read this run (a series whose recent datapoints failed is not
         // decided: its history would be wasted).
@@ -412,7 +412,7 @@ impl SeasonalHistory {
 /// the series whose datapoints changed (their tables must be decided again).
 pub async fn second(
     clients: &Clients,
-    targets: &[Target<'_>],
+    series: &[SeriesToRead<'_>],
     readings: &mut Readings,
     decided: &HashMap<SeriesKey, Decision>,
     direction: Direction,
@@ -420,7 +420,7 @@ pub async fn second(
 ) -> HashSet<SeriesKey> {
     // Per window length, as the first request: (throttle series, key-range series).
     let mut by_window: BTreeMap<usize, (Vec<SeriesKey>, Vec<SeriesKey>)> = BTreeMap::new();
-    for t in targets {
+    for t in series {
         let key = &t.key;
         let (Some(decision), Some(plan), Some(Ok(usage))) = (
             decided.get(key),

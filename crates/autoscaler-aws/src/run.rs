@@ -8,14 +8,14 @@
 //! The stages, each a function of its own:
 //! - [`discover_and_prepare`]: discover by tag, `DescribeTable` each managed table, resolve its
 //!   settings, and set aside what must not be touched: a table skipped whole (not opted in, a
-//!   near-miss opt-in value such as `On`, on-demand, not `ACTIVE`, a global table, every target
-//!   managed by Application Auto Scaling) or one target of it (a GSI that is not `ACTIVE`, say
+//!   near-miss opt-in value such as `On`, on-demand, not `ACTIVE`, a global table, every table
+//!   and GSI managed by Application Auto Scaling) or one GSI of it (a GSI that is not `ACTIVE`, say
 //!   backfilling; a table or GSI that Application Auto Scaling manages).
-//! - measure ([`poll`]): `GetMetricData` for the targets left that the cadence says are due,
+//! - measure ([`poll`]): `GetMetricData` for the tables and GSIs left that the cadence says are due,
 //!   one fetch per window length (a table tagged with a long window does not lengthen every
 //!   series); the decisions; a second request for what they call for (throttle events by
 //!   cause), and the tables it changed decided again.
-//! - [`decisions`]: the policy, per target, then per table ([`scaling_policy::coupling`]: a
+//! - [`decisions`]: the policy, per table or GSI, then per table ([`scaling_policy::coupling`]: a
 //!   write-throttled GSI holds the table's writes up, and the per-table quota is shared by the
 //!   table and its GSIs).
 //! - apply ([`crate::apply`]): for each table with a change, under its lease, and within the
@@ -35,7 +35,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
-use scaling_policy::coupling::{TargetDecision, cap_total, gsi_write_throttled, scale_down_table};
+use scaling_policy::coupling::{
+    TableOrGsiDecision, cap_total, gsi_write_throttled, scale_down_table,
+};
 use scaling_policy::{
     Decision, Dimension, DimensionInput, Mode, Settings, TableTags, Timestamp, Usage,
     scale_down_pair, scale_up,
@@ -47,7 +49,7 @@ use crate::calls::{self, Calls};
 use crate::deadline::{Clock, Deadline};
 use crate::env::RunConfig;
 use crate::error::{Error, ErrorKind, TableError};
-use crate::poll::{self, Readings, Target, Warm};
+use crate::poll::{self, Readings, SeriesToRead, Warm};
 use crate::table::{
     Billing, CapacityChange, Limits, Status, TableDescription, TableOrIndex, TaggedTable,
 };
@@ -78,7 +80,7 @@ impl std::fmt::Display for Direction {
     }
 }
 
-/// Why a table (or one target of it) was left alone this run, for a benign reason: the run
+/// Why a table (or one GSI of it) was left alone this run, for a benign reason: the run
 /// succeeds. Part of the product's interface: the names ([`SkipReason::as_str`]) are in the
 /// JSON, the logs and the CLI, and never change meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -187,9 +189,10 @@ pub enum Outcome {
     },
 }
 
-/// A target of a table (the table itself or a GSI) left alone while the others are managed.
+/// The table itself or one of its GSIs, left alone while the others are managed (JSON
+/// `left_alone`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SkippedTarget {
+pub struct LeftAlone {
     /// `None` for the table itself, else the GSI.
     pub index: Option<String>,
     /// Why.
@@ -212,7 +215,7 @@ pub struct TableReport {
     pub decisions: Vec<TableOrIndexDecision>,
     /// Targets of the table that were not decided on (a GSI being backfilled...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub skipped_targets: Vec<SkippedTarget>,
+    pub left_alone: Vec<LeftAlone>,
 }
 
 /// A table that was skipped, and why.
@@ -327,7 +330,7 @@ pub struct Prepared {
     pub tagged: TaggedTable,
     /// Targets not to decide on (a GSI that is not `ACTIVE`, one Application Auto Scaling
     /// manages).
-    pub skipped_targets: Vec<SkippedTarget>,
+    pub left_alone: Vec<LeftAlone>,
     /// The quotas from `DescribeLimits`, when it answered.
     pub limits: Option<Limits>,
     /// Set when it is unknown whether Application Auto Scaling manages the table (its check
@@ -336,15 +339,15 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// The targets decided on, with their settings, table first.
-    pub fn managed_targets(
+    /// The table and the GSIs decided on, with their settings, table first.
+    pub fn managed_tables_and_indexes(
         &self,
     ) -> impl Iterator<Item = (&crate::table::TableOrIndex, &Settings)> + '_ {
         self.description
             .table_and_indexes
             .iter()
             .zip(&self.settings)
-            .filter(|(t, _)| !self.skipped_targets.iter().any(|s| s.index == t.index))
+            .filter(|(t, _)| !self.left_alone.iter().any(|s| s.index == t.index))
     }
 }
 
@@ -365,7 +368,7 @@ pub(crate) fn report(table: &str, mode: Option<Mode>, outcome: Outcome) -> Table
         mode,
         outcome,
         decisions: Vec::new(),
-        skipped_targets: Vec::new(),
+        left_alone: Vec::new(),
     }
 }
 
@@ -550,12 +553,12 @@ pub(crate) async fn discover_and_prepare_within(
 }
 
 /// The metric series (table or GSI x read or write) the decisions about `prepared` need: every
-/// dimension of every target decided on.
+/// dimension of every table and GSI decided on.
 pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
     prepared
         .iter()
         .flat_map(|p| {
-            p.managed_targets().flat_map(move |(t, _)| {
+            p.managed_tables_and_indexes().flat_map(move |(t, _)| {
                 Dimension::BOTH.map(|dimension| SeriesKey {
                     table: p.description.name.clone(),
                     index: t.index.clone(),
@@ -568,24 +571,25 @@ pub fn series_keys(prepared: &[Prepared]) -> Vec<SeriesKey> {
 
 /// The series of the prepared tables that are decided on (the table and each managed GSI, read
 /// then write), with the settings and state each is decided with.
-pub fn targets(prepared: &[Prepared]) -> Vec<Target<'_>> {
+pub fn series_to_read(prepared: &[Prepared]) -> Vec<SeriesToRead<'_>> {
     prepared
         .iter()
         .flat_map(|p| {
-            p.managed_targets().flat_map(move |(t, settings)| {
-                Dimension::BOTH.map(|dimension| Target {
-                    key: SeriesKey {
-                        table: p.description.name.clone(),
-                        index: t.index.clone(),
-                        dimension,
-                    },
-                    settings,
-                    state: match dimension {
-                        Dimension::Read => t.read,
-                        Dimension::Write => t.write,
-                    },
+            p.managed_tables_and_indexes()
+                .flat_map(move |(t, settings)| {
+                    Dimension::BOTH.map(|dimension| SeriesToRead {
+                        key: SeriesKey {
+                            table: p.description.name.clone(),
+                            index: t.index.clone(),
+                            dimension,
+                        },
+                        settings,
+                        state: match dimension {
+                            Dimension::Read => t.read,
+                            Dimension::Write => t.write,
+                        },
+                    })
                 })
-            })
         })
         .collect()
 }
@@ -659,11 +663,11 @@ async fn run_counted(
         )
         .collect();
     warm.retain(|key| managed.contains(key.table.as_str()));
-    let targets = targets(&prepared);
+    let series = series_to_read(&prepared);
     if direction == Direction::Up {
         // A boost that asks for more than the capacity is due now, whatever the cadence says.
         for (p, t) in prepared.iter().flat_map(|p| {
-            p.managed_targets()
+            p.managed_tables_and_indexes()
                 .map(move |(t, _)| (p, t))
                 .collect::<Vec<_>>()
         }) {
@@ -686,7 +690,7 @@ async fn run_counted(
     }
 
     // Measure, decide, and measure again where the first answer calls for it.
-    let mut readings = poll::read(clients, warm, &targets, direction, now).await;
+    let mut readings = poll::read(clients, warm, &series, direction, now).await;
     let mut decided: Vec<Decided> = prepared
         .iter()
         .map(|p| decide(p, &readings, direction, now))
@@ -707,7 +711,7 @@ async fn run_counted(
             })
         })
         .collect();
-    let changed = poll::second(clients, &targets, &mut readings, &first, direction, now).await;
+    let changed = poll::second(clients, &series, &mut readings, &first, direction, now).await;
     for (p, d) in prepared.iter().zip(decided.iter_mut()) {
         if changed.iter().any(|k| k.table == p.description.name) {
             *d = decide(p, &readings, direction, now);
@@ -755,7 +759,10 @@ fn record(warm: &mut Warm, p: &Prepared, readings: &Readings, d: &Decided, now: 
         return; // not decided: its series stay due
     }
     for x in &d.decisions {
-        let Some((part, settings)) = p.managed_targets().find(|(t, _)| t.index == x.index) else {
+        let Some((part, settings)) = p
+            .managed_tables_and_indexes()
+            .find(|(t, _)| t.index == x.index)
+        else {
             continue;
         };
         let key = SeriesKey {
@@ -790,8 +797,8 @@ fn log_summary(summary: &RunSummary) {
             Outcome::Failed { error } => (None, None, Some(error.to_string())),
             _ => (None, None, None),
         };
-        let skipped_targets = (!t.skipped_targets.is_empty()).then(|| {
-            t.skipped_targets
+        let left_alone = (!t.left_alone.is_empty()).then(|| {
+            t.left_alone
                 .iter()
                 .map(|s| {
                     format!(
@@ -819,7 +826,7 @@ fn log_summary(summary: &RunSummary) {
                 outcome,
                 reason,
                 detail,
-                skipped_targets,
+                left_alone,
                 changes = t.decisions.iter().filter(|d| d.decision.changes()).count(),
                 "table"
             );
@@ -853,7 +860,7 @@ pub(crate) struct Candidate<'a> {
     pub mode: Mode,
     /// What `DescribeTable` said.
     pub description: TableDescription,
-    /// The targets Application Auto Scaling manages.
+    /// The table and the GSIs Application Auto Scaling manages.
     pub autoscaled: &'a [Option<String>],
     /// Set when that could not be checked.
     pub autoscaling_unknown: Option<Arc<Error>>,
@@ -918,7 +925,7 @@ pub(crate) fn prepare(
     )
     .map_err(config_err)?;
     let mut settings = Vec::new();
-    let mut skipped_targets = Vec::new();
+    let mut left_alone = Vec::new();
     for t in &description.table_and_indexes {
         let mut s = tags
             .resolve(&config.defaults, t.index.as_deref())
@@ -935,7 +942,7 @@ pub(crate) fn prepare(
             .as_deref()
             .map_or_else(|| "the table".to_owned(), |i| format!("index {i}"));
         if autoscaled.contains(&t.index) {
-            skipped_targets.push(SkippedTarget {
+            left_alone.push(LeftAlone {
                 index: t.index.clone(),
                 reason: SkipReason::ApplicationAutoScaling,
                 detail: format!(
@@ -943,16 +950,16 @@ pub(crate) fn prepare(
                 ),
             });
         } else if t.status != Status::Active {
-            skipped_targets.push(SkippedTarget {
+            left_alone.push(LeftAlone {
                 index: t.index.clone(),
                 reason: SkipReason::NotActive,
                 detail: format!("{what} is {}", t.status),
             });
         }
     }
-    if skipped_targets.len() == description.table_and_indexes.len() {
-        let first = &skipped_targets[0];
-        let detail = skipped_targets
+    if left_alone.len() == description.table_and_indexes.len() {
+        let first = &left_alone[0];
+        let detail = left_alone
             .iter()
             .map(|s| s.detail.as_str())
             .collect::<Vec<_>>()
@@ -965,7 +972,7 @@ pub(crate) fn prepare(
         description,
         settings,
         tagged: table,
-        skipped_targets,
+        left_alone,
         limits,
         autoscaling_unknown,
     })
@@ -989,7 +996,7 @@ impl Decided {
     }
 }
 
-/// The decisions about the managed targets (read, then write, table first) of one prepared
+/// The decisions about the managed table and GSIs (read, then write, table first) of one prepared
 /// table in `direction` at `now`, from the series in `usage` (as [`aws::fetch_usage`] returns
 /// them), as a run after a cold start decides them (every series read, no seasonal history).
 /// `Err` says which series could not be fetched. It applies nothing.
@@ -1022,7 +1029,7 @@ pub fn series<'a>(usage: &'a Measured, key: &SeriesKey) -> Result<&'a Usage, Err
     }
 }
 
-/// The policy's input for one dimension of a target: its state, its datapoints, its seasonal
+/// The policy's input for one dimension of a table or GSI: its state, its datapoints, its seasonal
 /// history (if any) and the floor of its boosts at `now`.
 fn input<'a>(
     p: &Prepared,
@@ -1065,10 +1072,10 @@ pub(crate) fn decide(
         index: index.clone(),
         dimension,
     };
-    // The usage of every managed target, read and write (the newest minute as a lower bound, see
+    // The usage of every managed table and GSI, read and write (the newest minute as a lower bound, see
     // `aws`); `None` for a series resting this run (not due: no decision).
     let mut inputs = Vec::new();
-    for (part, settings) in p.managed_targets() {
+    for (part, settings) in p.managed_tables_and_indexes() {
         let fetched = |dimension| {
             let k = key(&part.index, dimension);
             if readings.resting.contains(&k) {
@@ -1141,13 +1148,13 @@ pub(crate) fn decide(
                 Dimension::Read => t.read.provisioned,
                 Dimension::Write => t.write.provisioned,
             };
-            // The targets left alone (a GSI being backfilled...) and those resting this run
+            // The table or GSIs left alone (a GSI being backfilled...) and those resting this run
             // hold their share of the quota.
             let skipped: u64 = p
                 .description
                 .table_and_indexes
                 .iter()
-                .filter(|t| p.skipped_targets.iter().any(|s| s.index == t.index))
+                .filter(|t| p.left_alone.iter().any(|s| s.index == t.index))
                 .map(provisioned)
                 .sum();
             let resting: u64 = inputs
@@ -1156,16 +1163,16 @@ pub(crate) fn decide(
                 .filter(|(_, (_, pair))| pair[side].is_none())
                 .map(|((part, ..), _)| provisioned(part))
                 .sum();
-            let mut targets: Vec<TargetDecision<'_>> = pairs
+            let mut decisions: Vec<TableOrGsiDecision<'_>> = pairs
                 .iter_mut()
                 .filter_map(|(index, pair)| {
                     let is_index = index.is_some();
                     pair[side]
                         .as_mut()
-                        .map(|decision| TargetDecision { is_index, decision })
+                        .map(|decision| TableOrGsiDecision { is_index, decision })
                 })
                 .collect();
-            cap_total(&mut targets, max_total.saturating_sub(skipped + resting));
+            cap_total(&mut decisions, max_total.saturating_sub(skipped + resting));
         }
     }
     for ((index, [r, w]), (part, ..)) in pairs.into_iter().zip(&inputs) {
@@ -1213,7 +1220,7 @@ impl Applied {
     }
 }
 
-/// One `decision` line per decision: the table and target, what was decided and why, what
+/// One `decision` line per decision: the table and GSI, what was decided and why, what
 /// became of it, and the numbers behind it (a number the decision did not have is left out,
 /// never logged as a stand-in value).
 pub(crate) fn log_decisions(

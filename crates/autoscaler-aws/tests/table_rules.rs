@@ -4,7 +4,7 @@
 //! Scaling, global tables, the runaway guard). Each test says what happened before the fix.
 #![allow(clippy::unwrap_used)]
 
-use autoscaler_aws::run::{Outcome, RunSummary, SkippedTarget};
+use autoscaler_aws::run::{LeftAlone, Outcome, RunSummary};
 use autoscaler_aws::{Deadline, Direction, InvokeError, SkipReason, invoke, run};
 use aws_sdk_dynamodb::types::AttributeValue;
 use scaling_policy::{Dimension, Reason};
@@ -112,8 +112,8 @@ async fn a_gsi_being_backfilled_is_skipped_alone() {
     let report = s.table("orders").unwrap();
     assert_eq!(report.outcome, Outcome::Changed, "{s:#?}");
     assert_eq!(
-        report.skipped_targets,
-        vec![SkippedTarget {
+        report.left_alone,
+        vec![LeftAlone {
             index: Some("new".into()),
             reason: SkipReason::NotActive,
             detail: "index new is CREATING".into()
@@ -272,7 +272,7 @@ async fn tables_and_gsis_that_application_auto_scaling_manages_are_left_to_it() 
     let half = s.table("half").unwrap();
     assert_eq!(half.outcome, Outcome::Changed);
     assert_eq!(
-        half.skipped_targets[0].reason,
+        half.left_alone[0].reason,
         SkipReason::ApplicationAutoScaling
     );
     assert_eq!(

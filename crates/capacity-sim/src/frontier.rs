@@ -38,7 +38,7 @@ use crate::model::{Run, simulate};
 use crate::params::ModelParams;
 use crate::policies::{Ours, TargetTracking};
 use crate::reference;
-use crate::report::pct;
+use crate::report::percent_of;
 use crate::schedule::{Requirement, ScaleDownSchedule, choose_daily_runs};
 use crate::trace::Trace;
 use scaling_policy::Settings;
@@ -268,7 +268,7 @@ pub fn geomean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 fn point(run: &Run, from: usize, demanded: f64) -> Point {
     Point {
         cost_unit_hours: run.provisioned[from..].iter().sum::<u64>() as f64 / 60.0,
-        throttled_pct: pct(run.refused[from..].iter().sum(), demanded),
+        throttled_pct: percent_of(run.refused[from..].iter().sum(), demanded),
     }
 }
 

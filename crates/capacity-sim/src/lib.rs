@@ -101,6 +101,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A timestamp that none of the accepted forms reads (see [`trace::parse_timestamp`]).
+    #[error("{text:?} is not a timestamp: {reason}")]
+    BadTimestamp {
+        /// The text as given.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A policy or synthetic trace name that does not exist, or a bad policy parameter.
     #[error("{0}")]
     BadName(String),

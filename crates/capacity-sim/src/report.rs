@@ -57,10 +57,12 @@ impl Evaluation {
     }
 }
 
-/// `refused` as a percentage of `demanded` (0 when nothing was demanded).
-pub(crate) fn pct(refused: f64, demanded: f64) -> f64 {
-    if demanded > 0.0 {
-        100.0 * refused / demanded
+/// `part` in percent of `whole`; 0 when `whole` is 0 (nothing demanded, nothing throttled).
+/// The one percentage helper of the workspace: the simulator's reports, the CLI's and the
+/// cadence's fleet all use it.
+pub fn percent_of(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
     } else {
         0.0
     }
@@ -116,7 +118,7 @@ pub fn evaluate(
             "{}: demand is above the table's maximum capacity ({} units/s) in {minutes} minutes: {unavoidable:.0} units ({:.4}% of demand) that no schedule can serve, even from a full burst bucket; every policy throttles at least that",
             trace.name,
             params.max_capacity,
-            pct(unavoidable, demanded),
+            percent_of(unavoidable, demanded),
         ));
     }
     if clairvoyant.refused_in_use + clairvoyant.refused_quota > 0 {
@@ -141,8 +143,8 @@ pub fn evaluate(
                 } else {
                     0.0
                 },
-                throttled_pct: pct(refused, demanded),
-                throttled_key_range_pct: pct(key_range, demanded),
+                throttled_pct: percent_of(refused, demanded),
+                throttled_key_range_pct: percent_of(key_range, demanded),
                 increases: inc,
                 decreases: dec,
                 throttled_minutes: minutes,

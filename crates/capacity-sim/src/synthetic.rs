@@ -125,11 +125,7 @@ pub fn by_name(name: &str, options: &TraceOptions) -> Result<Trace, Error> {
             )));
         }
     };
-    let mut trace = Trace::from_rates(format!("synthetic:{short}"), start(), 1, rates, &options)
-        .map_err(|m| Error::BadTrace {
-            path: format!("synthetic:{short}"),
-            message: m,
-        })?;
+    let mut trace = Trace::from_rates(format!("synthetic:{short}"), start(), 1, rates, &options)?;
     match short {
         "flash-crowd" => {
             trace.hot_key = Some(HotKey {

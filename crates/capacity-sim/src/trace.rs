@@ -226,7 +226,7 @@ impl Trace {
             .next()
             .ok_or_else(|| bad_trace("the file is empty".into()))?;
         let columns: Vec<String> = split_fields(header).map(str::to_owned).collect();
-        if parse_timestamp(&columns[0]).is_ok() {
+        if timestamp_or_reason(&columns[0]).is_ok() {
             return Err(malformed(
                 header_line,
                 "expected a header line naming the columns (e.g. `timestamp,value`)".into(),
@@ -250,7 +250,7 @@ impl Trace {
                     ),
                 ));
             }
-            let ts = parse_timestamp(fields[ts_col]).map_err(|m| {
+            let ts = timestamp_or_reason(fields[ts_col]).map_err(|m| {
                 malformed(
                     line,
                     format!(
@@ -373,7 +373,7 @@ impl Trace {
             per_step[at..at + step_minutes].fill(rate);
         }
         let name = source.to_owned();
-        Self::from_rates(name, start, step_minutes as u32, per_step, options).map_err(bad_trace)
+        Self::from_rates(name, start, step_minutes as u32, per_step, options)
     }
 
     /// Builds a trace from per-minute rates (any unit per second): applies the zero-run rule
@@ -384,12 +384,12 @@ impl Trace {
         step_minutes: u32,
         mut rates: Vec<Option<f64>>,
         options: &TraceOptions,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, Error> {
         if !(options.target_median.is_finite() && options.target_median > 0.0) {
-            return Err(format!(
+            return Err(Error::BadParam(format!(
                 "the target median {} must be a positive number",
                 options.target_median
-            ));
+            )));
         }
         if options.zero_run_gap_minutes > 0 {
             blank_zero_runs(&mut rates, options.zero_run_gap_minutes as usize);
@@ -400,7 +400,10 @@ impl Trace {
             .copied()
             .filter(|r| *r > 0.0)
             .collect();
-        let med = median(&mut nonzero).ok_or("the trace has no non-zero value to scale")?;
+        let med = median(&mut nonzero).ok_or_else(|| Error::BadTrace {
+            path: name.clone(),
+            message: "the trace has no non-zero value to scale".into(),
+        })?;
         let scale = options.target_median / med;
         for r in rates.iter_mut().flatten() {
             *r *= scale;
@@ -504,7 +507,18 @@ fn pick_columns(columns: &[String], wanted: Option<&str>) -> Result<(usize, usiz
 
 /// Parses `YYYY-MM-DD[ T]HH:MM[:SS[.fff]][offset]` (offset `Z`, `UTC`, `GMT`, `+HH:MM`,
 /// `-HHMM`, `+HH`), a bare date, or Unix seconds, into UTC. No offset means UTC.
-pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+///
+/// # Errors
+/// [`Error::BadTimestamp`] naming the text and what is wrong with it.
+pub fn parse_timestamp(text: &str) -> Result<Timestamp, Error> {
+    timestamp_or_reason(text).map_err(|reason| Error::BadTimestamp {
+        text: text.to_owned(),
+        reason,
+    })
+}
+
+/// [`parse_timestamp`]'s parser; the reason is a phrase for this module's error messages.
+fn timestamp_or_reason(text: &str) -> Result<Timestamp, String> {
     let s = text.trim();
     if s.is_empty() {
         return Err("empty".into());

@@ -436,7 +436,7 @@ fn from_traces(args: &Args, dir: &std::path::Path, cadence: Cadence) -> Result<F
 /// The series of a prepared table (as the pipeline reads them), each with the settings the
 /// simulator decides it with (a write series with its write bounds as `read`) and its capacity.
 fn series_of(p: &Prepared) -> Vec<(SeriesKey, Settings, u64)> {
-    autoscaler_aws::run::targets(std::slice::from_ref(p))
+    autoscaler_aws::run::series_to_read(std::slice::from_ref(p))
         .into_iter()
         .map(|t| {
             let mut s = t.settings.clone();
@@ -450,7 +450,7 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
     let schedule = scale_down(args)?;
     let aws = args.aws.connect().await?;
     let end = match &args.end {
-        Some(t) => parse_timestamp(t).map_err(|e| format!("--end {t:?}: {e}"))?,
+        Some(t) => parse_timestamp(t).map_err(|e| format!("--end: {e}"))?,
         None => autoscaler_aws::now(),
     }
     .floor_minute();

@@ -13,6 +13,7 @@
 //! throttled units (refused units; each throttle event counts as one unit, as the demand does).
 
 use capacity_sim::policies::Ours;
+use capacity_sim::report::percent_of;
 use capacity_sim::{ModelParams, PolicySpec, Run, Trace, evaluate, simulate};
 use scaling_policy::{Dimension, Settings};
 use serde::Serialize;
@@ -131,15 +132,6 @@ pub fn ours(trace: &Trace, dimension: Dimension, params: &ModelParams, settings:
         params,
         &mut Ours::new(settings_for(settings, dimension)),
     )
-}
-
-/// `part` in percent of `whole`; 0 when `whole` is 0.
-pub fn percent_of(part: f64, whole: f64) -> f64 {
-    if whole > 0.0 {
-        100.0 * part / whole
-    } else {
-        0.0
-    }
 }
 
 /// The settings `ours` simulates one dimension with. The simulator's `Ours` applies the read

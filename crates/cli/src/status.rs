@@ -228,7 +228,7 @@ fn rows(p: &Prepared, usage: &Measured, now: Timestamp) -> Result<Vec<TargetRow>
     let down = run::decisions(p, usage, Direction::Down, now)?;
     let name = &p.description.name;
     let mut out = Vec::new();
-    for (target, settings) in p.managed_targets() {
+    for (target, settings) in p.managed_tables_and_indexes() {
         let index = target.index.as_deref();
         let dimension_row = |dimension: Dimension| -> Result<DimensionRow, Error> {
             let state = match dimension {
@@ -339,7 +339,7 @@ pub async fn run(args: Args) -> Result<(), Error> {
     for p in &prepared {
         report
             .skipped
-            .extend(p.skipped_targets.iter().map(|s| SkippedRow {
+            .extend(p.left_alone.iter().map(|s| SkippedRow {
                 table: p.description.name.clone(),
                 index: Some(s.index.clone()),
                 reason: s.reason,

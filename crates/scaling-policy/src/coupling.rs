@@ -1,4 +1,4 @@
-//! A table and its GSIs are not independent: what the rules decide for each target one by one is
+//! A table and its GSIs are not independent: what the rules decide for each of them one by one is
 //! adjusted here for the table as a whole.
 //!
 //! - **A throttled GSI write refuses the base-table write.** DynamoDB writes a GSI in the same
@@ -14,8 +14,8 @@
 //!   table's capacity *and* its GSIs' together, per dimension. When the increases decided for a
 //!   table would take the sum past it, [`cap_total`] grants what fits, in order: write-throttled
 //!   GSIs first (their throttling refuses base-table writes as well, so their capacity is worth
-//!   the most), then the other targets throttled for lack of capacity, then the rest, each in
-//!   table order. What is cut is [`Reason::TableQuota`]. Decreases and unchanged targets are
+//!   the most), then the other GSIs throttled for lack of capacity, then the rest, each in
+//!   table order. What is cut is [`Reason::TableQuota`]. Decreases and unchanged capacities are
 //!   never touched: the cap only ever holds back an increase.
 
 use crate::config::{Dimension, Settings};
@@ -55,10 +55,10 @@ pub fn scale_down_table(
     pair([read, write])
 }
 
-/// One dimension of one target of a table, for [`cap_total`].
+/// One dimension of a table or of one of its GSIs, for [`cap_total`].
 #[derive(Debug)]
-pub struct TargetDecision<'a> {
-    /// Whether the target is a GSI (else the table itself).
+pub struct TableOrGsiDecision<'a> {
+    /// Whether it is a GSI (else the table itself).
     pub is_index: bool,
     /// What the rules decided for it.
     pub decision: &'a mut Decision,
@@ -67,18 +67,18 @@ pub struct TargetDecision<'a> {
 /// Caps the sum of one dimension's capacities over a table and its GSIs at `max_total` (see
 /// the module header): increases are cut, in priority order, until the sum fits or no increase
 /// is left; a cut increase gets [`Reason::TableQuota`]. Returns whether anything was cut.
-pub fn cap_total(targets: &mut [TargetDecision<'_>], max_total: u64) -> bool {
-    let total: u64 = targets.iter().map(|t| t.decision.to).sum();
+pub fn cap_total(decisions: &mut [TableOrGsiDecision<'_>], max_total: u64) -> bool {
+    let total: u64 = decisions.iter().map(|t| t.decision.to).sum();
     if total <= max_total {
         return false;
     }
     // What the table holds without any of its increases.
-    let base: u64 = targets
+    let base: u64 = decisions
         .iter()
         .map(|t| t.decision.to.min(t.decision.from))
         .sum();
     let mut headroom = max_total.saturating_sub(base);
-    let priority = |t: &TargetDecision<'_>| {
+    let priority = |t: &TableOrGsiDecision<'_>| {
         let throttled = t.decision.reason == Reason::Throttled;
         match (throttled, t.is_index, t.decision.dimension) {
             (true, true, Dimension::Write) => 0,
@@ -86,12 +86,12 @@ pub fn cap_total(targets: &mut [TargetDecision<'_>], max_total: u64) -> bool {
             _ => 2,
         }
     };
-    let mut order: Vec<usize> = (0..targets.len())
-        .filter(|i| targets[*i].decision.action == Action::Increase)
+    let mut order: Vec<usize> = (0..decisions.len())
+        .filter(|i| decisions[*i].decision.action == Action::Increase)
         .collect();
-    order.sort_by_key(|i| (priority(&targets[*i]), *i));
+    order.sort_by_key(|i| (priority(&decisions[*i]), *i));
     for i in order {
-        let d = &mut *targets[i].decision;
+        let d = &mut *decisions[i].decision;
         let wanted = d.to - d.from;
         let granted = wanted.min(headroom);
         headroom -= granted;
@@ -233,15 +233,15 @@ mod tests {
     }
 
     /// The table's decision, then its GSIs'.
-    fn targets<'a>(
+    fn decisions<'a>(
         table: &'a mut Decision,
         gsis: Vec<&'a mut Decision>,
-    ) -> Vec<TargetDecision<'a>> {
-        std::iter::once(TargetDecision {
+    ) -> Vec<TableOrGsiDecision<'a>> {
+        std::iter::once(TableOrGsiDecision {
             is_index: false,
             decision: table,
         })
-        .chain(gsis.into_iter().map(|decision| TargetDecision {
+        .chain(gsis.into_iter().map(|decision| TableOrGsiDecision {
             is_index: true,
             decision,
         }))
@@ -254,9 +254,9 @@ mod tests {
         let mut table = decision(w, 100, 300, Reason::AboveTrigger);
         let mut gsi_a = decision(w, 100, 300, Reason::AboveTrigger);
         let mut gsi_b = decision(w, 100, 250, Reason::Throttled);
-        let mut targets = targets(&mut table, vec![&mut gsi_a, &mut gsi_b]);
-        assert!(cap_total(&mut targets, 600));
-        let got: Vec<(u64, Reason)> = targets
+        let mut decisions = decisions(&mut table, vec![&mut gsi_a, &mut gsi_b]);
+        assert!(cap_total(&mut decisions, 600));
+        let got: Vec<(u64, Reason)> = decisions
             .iter()
             .map(|t| (t.decision.to, t.decision.reason))
             .collect();
@@ -269,8 +269,8 @@ mod tests {
                 (250, Reason::Throttled)
             ]
         );
-        assert_eq!(targets[1].decision.action, Action::Keep);
-        let sum: u64 = targets.iter().map(|t| t.decision.to).sum();
+        assert_eq!(decisions[1].decision.action, Action::Keep);
+        let sum: u64 = decisions.iter().map(|t| t.decision.to).sum();
         assert_eq!(sum, 600);
     }
 
@@ -279,12 +279,12 @@ mod tests {
         let r = Dimension::Read;
         let mut table = decision(r, 100, 40, Reason::Overprovisioned);
         let mut gsi = decision(r, 100, 150, Reason::AboveTrigger);
-        let mut targets = targets(&mut table, vec![&mut gsi]);
-        assert!(!cap_total(&mut targets, 190), "40 + 150 fits");
-        assert!(cap_total(&mut targets, 120));
-        assert_eq!(targets[0].decision.to, 40, "a decrease is never cut");
+        let mut decisions = decisions(&mut table, vec![&mut gsi]);
+        assert!(!cap_total(&mut decisions, 190), "40 + 150 fits");
+        assert!(cap_total(&mut decisions, 120));
+        assert_eq!(decisions[0].decision.to, 40, "a decrease is never cut");
         assert_eq!(
-            (targets[1].decision.to, targets[1].decision.reason),
+            (decisions[1].decision.to, decisions[1].decision.reason),
             (100, Reason::TableQuota),
             "never below what it has: 40 + 100 is already past 120"
         );

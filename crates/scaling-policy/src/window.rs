@@ -41,8 +41,6 @@ pub struct WindowSummary {
     pub peak_demand: Option<f64>,
     /// Highest consumption, units/s.
     pub peak_consumed: Option<f64>,
-    /// Demand of the newest known minute, units/s.
-    pub latest_demand: Option<f64>,
     /// Every throttle event of the window, whatever its cause.
     pub throttle_events: f64,
     /// Events that more capacity would have served, in settled minutes only.
@@ -75,7 +73,6 @@ impl WindowSummary {
             known: 0,
             peak_demand: None,
             peak_consumed: None,
-            latest_demand: None,
             throttle_events: 0.0,
             settled_capacity_events: 0.0,
             key_range_events: 0.0,
@@ -105,7 +102,6 @@ impl WindowSummary {
             w.known += 1;
             w.peak_demand = max(w.peak_demand, demand);
             w.peak_consumed = max(w.peak_consumed, consumed);
-            w.latest_demand = Some(demand);
         }
         w
     }

@@ -39,22 +39,31 @@ pub struct LateRun {
     pub late_by_secs: i64,
 }
 
+/// The event carries a scheduled time that is not an RFC 3339 time: the run goes ahead, and the
+/// log says why (the crate's error type).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{SCHEDULED_TIME_FIELD} {value} is not an RFC 3339 time; running anyway")]
+pub struct UnreadableScheduledTime {
+    /// The field's JSON value as given.
+    pub value: String,
+}
+
 /// Whether the run `event` asks for at `now` must be dropped: `Ok(None)` to run,
-/// `Ok(Some(_))` to drop, `Err(why)` when the event's scheduled time cannot be read (run it,
+/// `Ok(Some(_))` to drop, `Err(_)` when the event's scheduled time cannot be read (run it,
 /// and say why).
 pub fn late_run(
     event: &Value,
     direction: Direction,
     now: Timestamp,
-) -> Result<Option<LateRun>, String> {
+) -> Result<Option<LateRun>, UnreadableScheduledTime> {
     let Some(field) = event.get(SCHEDULED_TIME_FIELD) else {
         return Ok(None);
     };
     let scheduled = field
         .as_str()
         .and_then(Timestamp::parse_rfc3339)
-        .ok_or_else(|| {
-            format!("{SCHEDULED_TIME_FIELD} {field} is not an RFC 3339 time; running anyway")
+        .ok_or_else(|| UnreadableScheduledTime {
+            value: field.to_string(),
         })?;
     let late_by_secs = now.secs_since(scheduled);
     Ok((late_by_secs > MAX_LATENESS_SECS).then(|| LateRun {
@@ -128,8 +137,9 @@ mod tests {
             json!(12),
             json!("yesterday"),
         ] {
-            let err =
-                late_run(&json!({ "scheduled_time": bad }), Direction::Up, at(0)).unwrap_err();
+            let err = late_run(&json!({ "scheduled_time": bad }), Direction::Up, at(0))
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains("scheduled_time") && err.contains(&bad.to_string()),
                 "{err}"

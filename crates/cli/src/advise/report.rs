@@ -10,8 +10,8 @@ use capacity_sim::advice::{
 use scaling_policy::{Dimension, Mode};
 use serde::Serialize;
 
-use super::wire::{self, Advised, Period, Priced, Setup, Target};
-use crate::replay::percent_of;
+use super::wire::{self, Advised, Period, Priced, ReplayedSeries, Setup};
+use capacity_sim::report::percent_of;
 
 /// One figure per policy.
 #[derive(Clone, Debug, Serialize)]
@@ -158,7 +158,7 @@ pub(super) fn cron(schedule: &capacity_sim::ScaleDownSchedule) -> String {
     each.join(" + ")
 }
 
-fn target_report(t: &Target, prices: &ClassPrices) -> TargetReport {
+fn target_report(t: &ReplayedSeries, prices: &ClassPrices) -> TargetReport {
     let usd = |policy: &str| t.month(t.row(policy).map_or(0.0, |r| r.cost_usd));
     let pct = |policy: &str| t.row(policy).map_or(0.0, |r| r.throttled_pct);
     let demanded = t.trace.total_units();

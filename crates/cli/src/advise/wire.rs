@@ -48,7 +48,7 @@ pub(super) struct Period {
 }
 
 /// One dimension of a table or GSI, replayed from its first datapoint on.
-pub(super) struct Target {
+pub(super) struct ReplayedSeries {
     /// `None` for the table, else the GSI.
     pub index: Option<String>,
     /// Read or write.
@@ -73,7 +73,7 @@ pub(super) struct Target {
     pub hourly: Run,
 }
 
-impl Target {
+impl ReplayedSeries {
     /// Hours of history replayed.
     pub fn hours(&self) -> f64 {
         self.trace.len() as f64 / 60.0
@@ -119,7 +119,7 @@ pub(super) struct Table {
     pub mode: Option<Mode>,
     pub billing: CapacityMode,
     pub storage: Storage,
-    pub targets: Vec<Target>,
+    pub targets: Vec<ReplayedSeries>,
     pub options: Vec<Choice>,
     pub recommendation: Recommendation,
     /// What the table actually cost a month: its dimensions' actual cost, and storage at its class.
@@ -137,7 +137,11 @@ impl Table {
 
     /// The longest history of its targets, days.
     pub fn history_days(&self) -> f64 {
-        self.targets.iter().map(Target::hours).fold(0.0, f64::max) / 24.0
+        self.targets
+            .iter()
+            .map(ReplayedSeries::hours)
+            .fold(0.0, f64::max)
+            / 24.0
     }
 }
 
@@ -198,7 +202,7 @@ fn target(
     demand: &Demand,
     settings: &Settings,
     notes: &mut Vec<String>,
-) -> Result<Option<Target>, Error> {
+) -> Result<Option<ReplayedSeries>, Error> {
     let dimension = demand.dimension;
     let shown = match index {
         Some(i) => format!("{}/{i}", f.name),
@@ -266,7 +270,7 @@ fn target(
     let mut paced = params.clone();
     paced.scale_down = ScaleDownSchedule::every(60)?;
     let hourly = replay::ours(&demand.trace, dimension, &paced, settings);
-    Ok(Some(Target {
+    Ok(Some(ReplayedSeries {
         index: index.map(str::to_owned),
         dimension,
         current,
@@ -312,7 +316,10 @@ fn table(
     if targets.is_empty() {
         return Ok(Ok(None));
     }
-    let throughput: Vec<Throughput> = targets.iter().map(Target::throughput_month).collect();
+    let throughput: Vec<Throughput> = targets
+        .iter()
+        .map(ReplayedSeries::throughput_month)
+        .collect();
     let options = advice::options(
         &throughput,
         f.storage.bytes as f64,
@@ -352,7 +359,7 @@ fn table(
 /// Sums a cost over targets, each per month over its own history.
 fn priced<'a>(
     schedule: ScaleDownSchedule,
-    runs: impl Iterator<Item = (&'a Target, &'a Run)>,
+    runs: impl Iterator<Item = (&'a ReplayedSeries, &'a Run)>,
 ) -> Priced {
     let mut p = Priced {
         schedule,
@@ -371,7 +378,7 @@ fn priced<'a>(
 /// The best four scale-down times for the opted-in tables advised onto provisioned, and ours
 /// replayed at them.
 fn schedule(setup: &Setup<'_>, tables: &[Table]) -> Result<Option<Schedule>, Error> {
-    let members: Vec<(&Table, &Target)> = tables
+    let members: Vec<(&Table, &ReplayedSeries)> = tables
         .iter()
         .filter(|t| t.mode.is_some() && t.recommendation.choice.mode == CapacityMode::Provisioned)
         .flat_map(|t| t.targets.iter().map(move |g| (t, g)))
@@ -455,13 +462,17 @@ pub(super) struct Aggregate {
 
 /// The sum of `targets` over the window they all have history for (they all end at the same
 /// minute), and each one's capacity over it.
-fn aggregate<'a>(targets: &[&'a Target], fallback: Timestamp) -> (Aggregate, Vec<&'a [u64]>) {
+fn aggregate<'a>(
+    targets: &[&'a ReplayedSeries],
+    fallback: Timestamp,
+) -> (Aggregate, Vec<&'a [u64]>) {
     let start = targets
         .iter()
         .map(|g| g.trace.start)
         .max()
         .unwrap_or(fallback);
-    let offset = |g: &Target| usize::try_from(start.secs_since(g.trace.start) / 60).unwrap_or(0);
+    let offset =
+        |g: &ReplayedSeries| usize::try_from(start.secs_since(g.trace.start) / 60).unwrap_or(0);
     let minutes = targets
         .iter()
         .map(|g| g.trace.len().saturating_sub(offset(g)))
@@ -499,7 +510,7 @@ pub(super) fn everything(
     dimension: Dimension,
     fallback: Timestamp,
 ) -> Aggregate {
-    let targets: Vec<&Target> = advised
+    let targets: Vec<&ReplayedSeries> = advised
         .tables
         .iter()
         .flat_map(|t| &t.targets)
@@ -514,13 +525,13 @@ fn reservations(setup: &Setup<'_>, tables: &[Table]) -> (Vec<Reserved>, Vec<MinT
     let mut out = Vec::new();
     let mut tags = Vec::new();
     for (k, dimension) in Dimension::BOTH.into_iter().enumerate() {
-        let members: Vec<(&Table, &Target)> = tables
+        let members: Vec<(&Table, &ReplayedSeries)> = tables
             .iter()
             .filter(|t| t.reservation_eligible())
             .flat_map(|t| t.targets.iter().map(move |g| (t, g)))
             .filter(|(_, g)| g.dimension == dimension)
             .collect();
-        let targets: Vec<&Target> = members.iter().map(|(_, g)| *g).collect();
+        let targets: Vec<&ReplayedSeries> = members.iter().map(|(_, g)| *g).collect();
         let (sum, slices) = aggregate(&targets, setup.now.floor_minute());
         let (start, capacity, demand) = (sum.start, sum.capacity, sum.demand);
         let existing = setup.reserved[k];

@@ -68,7 +68,8 @@ use crate::common::Error;
 use crate::demand::Demand;
 use crate::history::{self, History, MAX_DAYS};
 use crate::output;
-use crate::replay::{self, Replay, Row, percent_of};
+use crate::replay::{self, Replay, Row};
+use capacity_sim::report::percent_of;
 use render::Drawn;
 
 /// Which dimensions to backtest.
