@@ -20,17 +20,27 @@
 //! the same count, `calls.metrics_requested`). Lambda: $0.20 per million requests and
 //! $0.0000133334 per GB-second on arm64 ($0.0000166667 on x86_64) at 128 MB, with run durations
 //! that are *assumptions* (`--run-ms`, `--per-table-ms`; no AWS account was at hand to measure
-//! them), no free tier. Custom metrics: $0.30 per metric-month (`--custom-metrics-per-table`;
-//! the stack publishes none today). Target tracking's alarms: 4 per dimension of each table or
-//! GSI, $0.10 each. CloudWatch Logs of the functions are not included.
+//! them), no free tier. Custom metrics, the stack's EMF metrics (`autoscaler_aws::emf`): $0.30 per
+//! metric-month, prorated by the hour and billed for the hours in which a metric gets data. The
+//! per-run ones (on unless `--no-run-metrics`, as the stack's `MetricsNamespace=off`): each
+//! function's [`RUN_METRICS_PER_FUNCTION`] plus `--decision-metrics` (action, reason) pairs, for
+//! every hour for scale-up and for the hours of the scale-down runs; they are the stack's, not a
+//! table's, so they are shown apart from the per-table bill. The per-table ones (with
+//! `--table-metrics`, the stack's `TableMetrics=true`): [`TABLE_METRICS_PER_CHANGED_TARGET`] for
+//! each change of a table or GSI dimension, each in an hour of its own (an upper bound), with
+//! the changes simulated (flags, traces: increases and decreases) or replayed (account: the
+//! increases; decreases are not replayed). Target tracking's alarms: 4 per dimension of each
+//! table or GSI, $0.10 each. CloudWatch Logs of the functions are not included.
 //!
 //! ## JSON (`--json`)
 //! One object: `source` (`account`, `flags` or `traces`), `tables`, `targets` (tables and
 //! GSIs), `schedules` {`scale_up`, `scale_down_hours`, `max_poll_minutes`},
 //! `get_metric_data` {`metrics_per_month`, `usd_per_month`}, `lambda`
 //! {`invocations_per_month`, `gb_seconds_per_month`, `usd_per_month`}, `custom_metrics`
-//! {`metrics`, `usd_per_month`}, `total_usd`, `per_table_usd`, `every_minute` {`total_usd`,
-//! `per_table_usd`, `get_metric_data_usd`}, `target_tracking_alarms` {`alarms`,
+//! {`run_metrics`, `run_usd_per_month`, `changes_per_month`, `table_metric_months`,
+//! `table_usd_per_month`, `usd_per_month`}, `total_usd` (everything), `per_table_usd`
+//! (`GetMetricData`, Lambda and the per-table metrics, per table: the table-month),
+//! `every_minute` {`total_usd`, `per_table_usd`, `get_metric_data_usd`}, `target_tracking_alarms` {`alarms`,
 //! `usd_per_month`}, `lookup` {`metrics_requested`, `usd`} (account only), `guarantee` (with
 //! `--guarantee`: `cases`, `reaching`, `worst_minutes`, `bound_minutes`, `late`, and `beyond`:
 //! per step `factor`, `cases`, `mean_minutes`, `worst_minutes`), and `rows`: per
@@ -38,12 +48,14 @@
 //! `metrics` and `minutes` (the replayed window, account only), `metrics_per_month` and
 //! `get_metric_data_usd` (per table, or per table or GSI for a class), their `every_minute_`
 //! counterparts, and for classes and traces `cadence_quality` / `every_minute_quality`
-//! {`capacity_usd`, `throttled_pct`, `throttled_minutes`, `increases`} (one series, reads).
+//! {`capacity_usd`, `throttled_pct`, `throttled_minutes`, `increases`, `decreases`,
+//! `changes_per_month`} (one series, reads).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use autoscaler_aws::aws::SeriesKey;
+use autoscaler_aws::emf::{RUN_METRICS_PER_FUNCTION, TABLE_METRICS_PER_CHANGED_TARGET};
 use autoscaler_aws::run::{Prepared, discover_and_prepare};
 use capacity_sim::cadence::fleet::{self, Class, Projection, Quality};
 use capacity_sim::cadence::guarantee;
@@ -118,9 +130,16 @@ pub struct Args {
     /// UTC hours of the scale-down runs, comma-separated (the stack's ScaleDownSchedule).
     #[arg(long, value_delimiter = ',', default_value = "0,6,12,18")]
     scale_down_hours: Vec<u32>,
-    /// Custom metrics the stack publishes per table (per-table EMF metrics: $0.30 each a month).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    custom_metrics_per_table: u64,
+    /// The stack writes no per-run metrics (`MetricsNamespace=off`).
+    #[arg(long)]
+    no_run_metrics: bool,
+    /// Distinct (action, reason) pairs of decisions a run writes, a `Decisions` metric each
+    /// (an assumption: 2 to 5 is typical).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    decision_metrics: u32,
+    /// The stack writes per-table metrics too (`TableMetrics=true`).
+    #[arg(long)]
+    table_metrics: bool,
     /// The functions' architecture.
     #[arg(long, value_enum, default_value = "arm64")]
     architecture: Architecture,
@@ -151,6 +170,8 @@ struct Bill {
     get_metric_data: Metrics,
     lambda: Lambda,
     custom_metrics: Custom,
+    #[serde(skip)]
+    decision_metrics: u32,
     total_usd: f64,
     per_table_usd: f64,
     every_minute: EveryMinute,
@@ -193,9 +214,17 @@ struct Lambda {
     usd_per_month: f64,
 }
 
+/// The stack's EMF metrics, as custom metrics.
 #[derive(Debug, Serialize)]
 struct Custom {
-    metrics: u64,
+    /// Per-run metrics of both functions, in metric-months (scale-down's prorated to its hours).
+    run_metrics: f64,
+    run_usd_per_month: f64,
+    /// Changes of a table or GSI dimension a month, over the fleet.
+    changes_per_month: f64,
+    /// Per-table metrics in metric-months (0 without `--table-metrics`).
+    table_metric_months: f64,
+    table_usd_per_month: f64,
     usd_per_month: f64,
 }
 
@@ -247,6 +276,8 @@ struct Fleet {
     targets: u64,
     /// `GetMetricData` metrics a month with the cadence and every minute.
     metrics: (f64, f64),
+    /// Changes of a table or GSI dimension a month, over the fleet (with the cadence).
+    changes_per_month: f64,
     rows: Vec<Row>,
     lookup: Option<Lookup>,
     header: String,
@@ -370,13 +401,14 @@ fn from_flags(args: &Args, tables: u64, cadence: Cadence) -> Result<Fleet, Error
     let params = params(args)?;
     let targets = tables + args.gsis;
     let mut rows = Vec::new();
-    let (mut with, mut every) = (0.0, 0.0);
+    let (mut with, mut every, mut changes) = (0.0, 0.0, 0.0);
     for (class, share) in &mix {
         let p = fleet::project_class(*class, &params, cadence)?;
-        // Per table or GSI of the class.
+        // Per table or GSI of the class: its reads and its writes.
         let row = projected_row(class.name().to_owned(), Some(*share), 1, &p);
         with += share * row.metrics_per_month * targets as f64;
         every += share * row.every_minute_metrics_per_month * targets as f64;
+        changes += share * 2.0 * p.cadence_quality.changes_per_month * targets as f64;
         rows.push(row);
     }
     let mix_text = mix
@@ -394,6 +426,7 @@ fn from_flags(args: &Args, tables: u64, cadence: Cadence) -> Result<Fleet, Error
         tables,
         targets,
         metrics: (with, every),
+        changes_per_month: changes,
         rows,
         lookup: None,
         header,
@@ -408,13 +441,14 @@ fn from_traces(args: &Args, dir: &std::path::Path, cadence: Cadence) -> Result<F
         return Err(format!("no .csv file under {}", dir.display()).into());
     }
     let mut rows = Vec::new();
-    let (mut with, mut every) = (0.0, 0.0);
+    let (mut with, mut every, mut changes) = (0.0, 0.0, 0.0);
     for (path, name) in &files {
         let trace = common::load_trace(&path.to_string_lossy(), name, &options)?;
         let p = fleet::project(&trace, &Settings::default(), &params, cadence);
         let row = projected_row(name.clone(), None, 1, &p);
         with += row.metrics_per_month;
         every += row.every_minute_metrics_per_month;
+        changes += 2.0 * p.cadence_quality.changes_per_month;
         rows.push(row);
     }
     let n = files.len() as u64;
@@ -427,6 +461,7 @@ fn from_traces(args: &Args, dir: &std::path::Path, cadence: Cadence) -> Result<F
         tables: n,
         targets: n,
         metrics: (with, every),
+        changes_per_month: changes,
         rows,
         lookup: None,
         header,
@@ -476,7 +511,7 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
     let minutes = u64::try_from(end.secs_since(from) / 60).unwrap_or(1).max(1);
     let month = MINUTES_PER_MONTH / minutes as f64;
     let mut rows = Vec::new();
-    let (mut with, mut every) = (0.0, 0.0);
+    let (mut with, mut every, mut increases) = (0.0, 0.0, 0);
     let mut targets = 0;
     for p in &prepared {
         let mut bill = sim_cadence::Bill::default();
@@ -498,8 +533,10 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
                     &schedule,
                 )
             };
-            bill = bill.plus(&replay(cadence));
-            every_bill = every_bill.plus(&replay(Cadence::EVERY_MINUTE));
+            let shadow = replay(cadence);
+            bill = bill.plus(&shadow.bill);
+            increases += shadow.increases;
+            every_bill = every_bill.plus(&replay(Cadence::EVERY_MINUTE).bill);
             let _ = key;
         }
         let parts = p.description.table_and_indexes.len() as u64;
@@ -540,6 +577,7 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
         tables: prepared.len() as u64,
         targets,
         metrics: (with, every),
+        changes_per_month: increases as f64 * month,
         rows,
         lookup: Some(Lookup {
             metrics_requested: calls.metrics_requested,
@@ -561,10 +599,9 @@ fn price(args: &Args, cadence: Cadence, fleet: Fleet) -> Bill {
         Architecture::X86_64 => LAMBDA_USD_PER_GB_SECOND_X86_64,
     };
     let lambda = invocations * LAMBDA_USD_PER_REQUEST + gb_seconds * per_gb_second;
-    let custom = args.custom_metrics_per_table * fleet.tables;
-    let custom_usd = custom as f64 * CUSTOM_METRIC_USD_PER_MONTH;
-    let total = gmd(fleet.metrics.0) + lambda + custom_usd;
-    let every_total = gmd(fleet.metrics.1) + lambda + custom_usd;
+    let custom = custom_metrics(args, fleet.changes_per_month);
+    let scaling = gmd(fleet.metrics.0) + lambda + custom.table_usd_per_month;
+    let every_scaling = gmd(fleet.metrics.1) + lambda + custom.table_usd_per_month;
     let alarms = fleet.targets * 2 * TARGET_TRACKING_ALARMS_PER_DIMENSION;
     Bill {
         source: fleet.source,
@@ -584,24 +621,53 @@ fn price(args: &Args, cadence: Cadence, fleet: Fleet) -> Bill {
             gb_seconds_per_month: gb_seconds,
             usd_per_month: lambda,
         },
-        custom_metrics: Custom {
-            metrics: custom,
-            usd_per_month: custom_usd,
-        },
-        total_usd: total,
-        per_table_usd: total / tables as f64,
+        total_usd: scaling + custom.run_usd_per_month,
+        per_table_usd: scaling / tables as f64,
         every_minute: EveryMinute {
-            total_usd: every_total,
-            per_table_usd: every_total / tables as f64,
+            total_usd: every_scaling + custom.run_usd_per_month,
+            per_table_usd: every_scaling / tables as f64,
             get_metric_data_usd: gmd(fleet.metrics.1),
         },
         target_tracking_alarms: Alarms {
             alarms,
             usd_per_month: alarms as f64 * ALARM_USD_PER_MONTH,
         },
+        custom_metrics: custom,
+        decision_metrics: args.decision_metrics,
         lookup: fleet.lookup,
         guarantee: None,
         rows: fleet.rows,
+    }
+}
+
+/// Hours in a 30-day month.
+const HOURS_PER_MONTH: f64 = MINUTES_PER_MONTH / 60.0;
+
+/// The stack's EMF metrics as custom metrics (see the module header): the per-run ones of
+/// scale-up for every hour of the month, of scale-down for the hours it runs in, and with
+/// `--table-metrics` the per-table ones for an hour at each of `changes_per_month`.
+fn custom_metrics(args: &Args, changes_per_month: f64) -> Custom {
+    let per_function = (RUN_METRICS_PER_FUNCTION as f64) + f64::from(args.decision_metrics);
+    let down_share = args.scale_down_hours.len() as f64 / 24.0;
+    let run_metrics = if args.no_run_metrics {
+        0.0
+    } else {
+        per_function * (1.0 + down_share)
+    };
+    let table_metric_months = if args.table_metrics {
+        TABLE_METRICS_PER_CHANGED_TARGET as f64 * changes_per_month / HOURS_PER_MONTH
+    } else {
+        0.0
+    };
+    let run_usd = run_metrics * CUSTOM_METRIC_USD_PER_MONTH;
+    let table_usd = table_metric_months * CUSTOM_METRIC_USD_PER_MONTH;
+    Custom {
+        run_metrics,
+        run_usd_per_month: run_usd,
+        changes_per_month,
+        table_metric_months,
+        table_usd_per_month: table_usd,
+        usd_per_month: run_usd + table_usd,
     }
 }
 
@@ -683,7 +749,7 @@ fn render(b: &Bill, header: &str) -> String {
     }
     out.push('\n');
     let line = |out: &mut String, what: &str, with: String, every: String| {
-        let _ = writeln!(out, "{what:<44} {with:>12} {every:>14}");
+        let _ = writeln!(out, "{what:<52} {with:>12} {every:>14}");
     };
     line(&mut out, "", "cadence".into(), "every minute".into());
     line(
@@ -708,24 +774,38 @@ fn render(b: &Bill, header: &str) -> String {
         dollars(b.lambda.usd_per_month),
         dollars(b.lambda.usd_per_month),
     );
-    let custom = format!("custom metrics $ ({})", b.custom_metrics.metrics);
-    line(
-        &mut out,
-        &custom,
-        dollars(b.custom_metrics.usd_per_month),
-        dollars(b.custom_metrics.usd_per_month),
+    let c = &b.custom_metrics;
+    let table_metrics = format!(
+        "per-table metrics $ ({:.1} metric-months)",
+        c.table_metric_months
     );
     line(
         &mut out,
-        "total $",
-        dollars(b.total_usd),
-        dollars(b.every_minute.total_usd),
+        &table_metrics,
+        dollars(c.table_usd_per_month),
+        dollars(c.table_usd_per_month),
     );
     line(
         &mut out,
         &format!("per table $ ({} tables)", b.tables),
         dollars(b.per_table_usd),
         dollars(b.every_minute.per_table_usd),
+    );
+    let run_metrics = format!(
+        "the stack's per-run metrics $ ({:.1} metric-months)",
+        c.run_metrics
+    );
+    line(
+        &mut out,
+        &run_metrics,
+        dollars(c.run_usd_per_month),
+        dollars(c.run_usd_per_month),
+    );
+    line(
+        &mut out,
+        "total $",
+        dollars(b.total_usd),
+        dollars(b.every_minute.total_usd),
     );
     let _ = writeln!(
         out,
@@ -744,7 +824,10 @@ fn render(b: &Bill, header: &str) -> String {
     }
     let _ = writeln!(
         out,
-        "Lambda durations are assumptions (--run-ms, --per-table-ms); CloudWatch Logs are not included"
+        "Lambda durations are assumptions (--run-ms, --per-table-ms), and so are the {} (action, \
+         reason) pairs of decisions a run writes as metrics (--decision-metrics); CloudWatch Logs \
+         are not included",
+        b.decision_metrics
     );
     if let Some(g) = &b.guarantee {
         let _ = writeln!(

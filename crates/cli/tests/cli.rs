@@ -367,23 +367,47 @@ fn cost_from_flags_prices_the_fleet_and_compares() {
     assert!((usd - metrics * 1e-5).abs() < 1e-9);
     let total = b["total_usd"].as_f64().unwrap();
     let lambda = b["lambda"]["usd_per_month"].as_f64().unwrap();
-    assert!((total - usd - lambda).abs() < 1e-9, "no custom metrics");
-    assert!((b["per_table_usd"].as_f64().unwrap() - total / 50.0).abs() < 1e-9);
-    assert!(b["every_minute"]["total_usd"].as_f64().unwrap() > 4.0 * total);
+    // The stack's per-run EMF metrics, on by default: each function's 9 and 4 decision metrics,
+    // scale-up every hour, scale-down in 4 hours of 24; $0.30 a metric-month. The stack's, not
+    // a table's: in the total, not in the per-table bill.
+    let run_metrics = 13.0 * (1.0 + 4.0 / 24.0);
+    let custom = &b["custom_metrics"];
+    assert!(
+        (custom["run_metrics"].as_f64().unwrap() - run_metrics).abs() < 1e-9,
+        "{custom}"
+    );
+    assert!((total - usd - lambda - 0.30 * run_metrics).abs() < 1e-9);
+    assert!((b["per_table_usd"].as_f64().unwrap() - (usd + lambda) / 50.0).abs() < 1e-9);
+    assert_eq!(
+        custom["table_usd_per_month"], 0.0,
+        "per-table metrics off by default"
+    );
+    assert!(b["every_minute"]["total_usd"].as_f64().unwrap() > 4.0 * (usd + lambda));
     assert_eq!(b["target_tracking_alarms"]["alarms"], 100 * 8);
     assert_eq!(b["rows"][0]["name"], "idle");
     assert!(b["rows"][0]["cadence_quality"].is_object());
-    // The custom metrics another issue may add: $0.30 per metric-month.
-    let with = cost_json(&[
+    // MetricsNamespace=off, and another number of decision metrics.
+    let off = cost_json(&["--tables", "50", "--mix", "idle=100", "--no-run-metrics"]);
+    assert_eq!(off["custom_metrics"]["usd_per_month"], 0.0);
+    let off_total = off["total_usd"].as_f64().unwrap();
+    let off_lambda = off["lambda"]["usd_per_month"].as_f64().unwrap();
+    let off_usd = off["get_metric_data"]["usd_per_month"].as_f64().unwrap();
+    assert!((off_total - off_usd - off_lambda).abs() < 1e-9);
+    let two = cost_json(&[
         "--tables",
         "50",
         "--mix",
         "idle=100",
-        "--custom-metrics-per-table",
+        "--decision-metrics",
         "2",
+        "--scale-down-hours",
+        "0,12",
     ]);
-    assert_eq!(with["custom_metrics"]["metrics"], 100);
-    assert!((with["custom_metrics"]["usd_per_month"].as_f64().unwrap() - 30.0).abs() < 1e-9);
+    let two_metrics = two["custom_metrics"]["run_metrics"].as_f64().unwrap();
+    assert!(
+        (two_metrics - 11.0 * (1.0 + 2.0 / 24.0)).abs() < 1e-9,
+        "{two_metrics}"
+    );
 }
 
 #[test]
@@ -400,6 +424,8 @@ fn cost_of_a_trace_shows_the_policy_with_and_without_the_cadence_and_the_guarant
             "throttled_pct",
             "throttled_minutes",
             "increases",
+            "decreases",
+            "changes_per_month",
         ] {
             assert!(row[q][f].is_number(), "{q}.{f}: {row:#}");
         }
@@ -414,6 +440,22 @@ fn cost_of_a_trace_shows_the_policy_with_and_without_the_cadence_and_the_guarant
     assert!(g["worst_minutes"].as_i64().unwrap() <= 3);
     assert!(g["reaching"].as_u64().unwrap() > 0);
     assert_eq!(g["beyond"].as_array().map(Vec::len), Some(3));
+    // Per-table metrics (TableMetrics=true): 3 custom metrics for an hour at each change of the
+    // table's reads and writes (the trace replayed as both), in the table's bill.
+    let with = cost_json(&["--traces", dir.to_str().unwrap(), "--table-metrics"]);
+    let q = &with["rows"][0]["cadence_quality"];
+    let changes = q["increases"].as_f64().unwrap() + q["decreases"].as_f64().unwrap();
+    assert!(changes > 0.0, "{q}");
+    let per_month = q["changes_per_month"].as_f64().unwrap();
+    let custom = &with["custom_metrics"];
+    assert!((custom["changes_per_month"].as_f64().unwrap() - 2.0 * per_month).abs() < 1e-9);
+    let table_usd = custom["table_usd_per_month"].as_f64().unwrap();
+    assert!(
+        (table_usd - 3.0 * 2.0 * per_month / 720.0 * 0.30).abs() < 1e-9,
+        "{custom}"
+    );
+    let without = b["per_table_usd"].as_f64().unwrap();
+    assert!((with["per_table_usd"].as_f64().unwrap() - without - table_usd).abs() < 1e-9);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

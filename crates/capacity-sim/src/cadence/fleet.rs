@@ -24,10 +24,11 @@ use scaling_policy::{Settings, Timestamp};
 use serde::Serialize;
 
 use crate::Error;
-use crate::cadence::Bill;
+use crate::cadence::{Bill, MINUTES_PER_MONTH};
 use crate::model::{Run, simulate};
 use crate::params::ModelParams;
 use crate::policies::Ours;
+use crate::report::percent_of;
 use crate::synthetic;
 use crate::trace::{Trace, TraceOptions};
 
@@ -138,6 +139,11 @@ pub struct Quality {
     pub throttled_minutes: u32,
     /// Capacity increases applied.
     pub increases: u32,
+    /// Capacity decreases applied.
+    pub decreases: u32,
+    /// Changes of capacity (increases and decreases) per 30-day month at the trace's rate: what
+    /// the per-table EMF metrics are written for.
+    pub changes_per_month: f64,
 }
 
 impl Quality {
@@ -145,13 +151,12 @@ impl Quality {
         let demanded = trace.total_units();
         Self {
             capacity_usd: run.unit_hours() * params.price_per_unit_hour,
-            throttled_pct: if demanded > 0.0 {
-                100.0 * run.refused_units() / demanded
-            } else {
-                0.0
-            },
+            throttled_pct: percent_of(run.refused_units(), demanded),
             throttled_minutes: run.throttled_minutes(),
             increases: run.increases,
+            decreases: run.decreases,
+            changes_per_month: f64::from(run.increases + run.decreases) * MINUTES_PER_MONTH
+                / (trace.len() as f64).max(1.0),
         }
     }
 }

@@ -232,6 +232,16 @@ impl Meter {
     }
 }
 
+/// What [`shadow`] replayed: the metrics the polls requested, and the capacity increases
+/// scale-up made (each one change of capacity: the per-table EMF metrics are written for it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Shadow {
+    /// The metrics requested.
+    pub bill: Bill,
+    /// Capacity increases decided (scale-down's decreases are not replayed).
+    pub increases: u64,
+}
+
 /// What the functions would have requested for one series that published `observed` (its
 /// CloudWatch datapoints per minute, key-range causes attributed, reaching back at least
 /// [`scaling_policy::cadence::BUCKET_WINDOW_MINUTES`] before `from`), had they run every minute of
@@ -251,8 +261,9 @@ pub fn shadow(
     cadence: Cadence,
     publish_delay: u32,
     scale_down: &ScaleDownSchedule,
-) -> Bill {
+) -> Shadow {
     let mut meter = Meter::new(cadence);
+    let mut increases = 0;
     let empty = Usage::empty(from);
     let mut now = from.floor_minute();
     while now < to {
@@ -288,6 +299,7 @@ pub fn shadow(
             let d = meter.poll(&plan, settings, &state, &usage, None, now);
             if d.to > capacity {
                 capacity = d.to;
+                increases += 1;
             }
         }
         if scale_down.runs_at(now) {
@@ -297,5 +309,8 @@ pub fn shadow(
         }
         now = now.plus_secs(60);
     }
-    meter.bill()
+    Shadow {
+        bill: meter.bill(),
+        increases,
+    }
 }
