@@ -1,6 +1,16 @@
 //! Output: the comparison table (Markdown, aligned), plain aligned columns for the operator
 //! commands and the formatting of their cells, the per-trace plot (PNG) and stacked charts over
 //! one time axis (PNG, `backtest`).
+//!
+//! **What is ours and why.** The charts are drawn by `plotters` (bitmap backend, `ab_glyph`
+//! text); what is written here is the glue it leaves to its users: registering the embedded
+//! font once (its `ab_glyph` feature has no system-font lookup, and a CI machine has no fonts),
+//! bucketing a series of weeks of minutes to about one point per pixel column (keeping each
+//! bucket's maximum, so a one-minute spike stays visible: plotters draws every point it is
+//! given and has no downsampling), and one stacked layout over a shared time axis. The aligned
+//! text columns stay ours as well: `comfy-table` and `tabled` draw boxed or padded tables whose
+//! shape differs from the plain, grep-friendly columns the README's examples, the scripts that
+//! regenerate them and the tests read, for about sixty lines saved.
 
 use std::path::Path;
 use std::sync::OnceLock;
