@@ -39,8 +39,11 @@
 //! **pay-off level**; reservations come in blocks, so a block is bought when the capacity it
 //! covers is worth more at standard prices than the block costs (the block's average share
 //! above the break-even share), block after block from the existing reservations up. The shares
-//! fall block by block, so the first block that does not pay ends the count. Savings are per
-//! month ([`HOURS_PER_MONTH`] hours), the upfront fee spread over the term.
+//! fall block by block, so the first block that does not pay ends the count. A block pays as a
+//! whole, so the reserved level can end above the pay-off level, and even above the peak (units
+//! 400-489 of a peak of 489 held often enough pay for the block of 400-500): each block bought
+//! saves, which a level rounded down to the pay-off level would forgo. Savings are per month
+//! ([`HOURS_PER_MONTH`] hours), the upfront fee spread over the term.
 //!
 //! **Shares** ([`shares`]). A reserved level split among the tables and GSIs whose capacity
 //! makes it up, for their `read-min`/`write-min` tags: below its share a table's decrease saves

@@ -7,6 +7,12 @@ use serde::Serialize;
 use crate::Error;
 use crate::schedule::ScaleDownSchedule;
 
+// The Standard table class's prices, us-east-1, as listed on
+// aws.amazon.com/dynamodb/pricing/provisioned/ and .../on-demand/ (checked on PRICES_CHECKED_ON;
+// the on-demand ones after the November 2024 cut). The Standard-IA and reserved prices are in
+// `crate::advice`, checked the same day.
+/// When the prices below (and `crate::advice`'s) were last checked against AWS's pricing pages.
+pub const PRICES_CHECKED_ON: &str = "2026-12-01";
 /// us-east-1 provisioned price per RCU-hour.
 pub const READ_PRICE_PER_UNIT_HOUR: f64 = 0.000_13;
 /// us-east-1 provisioned price per WCU-hour.

@@ -233,6 +233,16 @@ async fn a_steady_table_gets_a_reservation_a_spiky_one_on_demand_an_idle_one_the
         text.contains("history: 1.5 days of the 2 asked for"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "list prices checked 2026-12-01, except reserved-1y-rcu-upfront=40 (--price)"
+        ),
+        "the changed price is named: {text}"
+    );
+    assert!(
+        text.contains("tables not listed here are not counted"),
+        "the reservation says what it sums: {text}"
+    );
     assert!(text.contains("adv-steady  Standard  provisioned"), "{text}");
     assert!(text.contains("best four: "), "{text}");
     // The 1-year read row: 200 existing, break-even, pay-off level 286, one block for $40.

@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use capacity_sim::advice::{BYTES_PER_GB, CapacityMode, TableClass};
+use capacity_sim::advice::{BYTES_PER_GB, CapacityMode, Prices, TableClass};
+use capacity_sim::params::PRICES_CHECKED_ON;
 
 use super::report::Report;
 use super::wire::{self, Advised};
@@ -54,9 +55,22 @@ pub(super) fn text(r: &Report) -> String {
         "ours simulated with each table's settings, scale-down at {} (deployed); on-demand with DynamoDB's 2x-previous-peak rule",
         r.deployed_schedule
     );
+    let list = Prices::default().entries();
+    let changed: Vec<String> = list
+        .iter()
+        .filter_map(|(name, usd)| {
+            let given = *r.prices.get(name)?;
+            (given != *usd).then(|| format!("{name}={given}"))
+        })
+        .collect();
     let _ = writeln!(
         out,
-        "prices: us-east-1 list prices checked 2026-12-01 (--price NAME=USD to change one; --json lists them)\n"
+        "prices: us-east-1 list prices checked {PRICES_CHECKED_ON}{} (--price NAME=USD to change one; --json lists them)\n",
+        if changed.is_empty() {
+            String::new()
+        } else {
+            format!(", except {} (--price)", changed.join(", "))
+        }
     );
 
     let _ = writeln!(out, "billing mode, $ a month");
@@ -240,6 +254,11 @@ pub(super) fn text(r: &Report) -> String {
             days(res.minutes as f64 / 1440.0),
             res.peak_units,
             res.mean_units
+        );
+        let _ = writeln!(
+            out,
+            "  (a reservation covers every provisioned Standard table of the region together: \
+             tables not listed here are not counted; name them all with --table for the account's level)"
         );
         let rows: Vec<Vec<String>> = res
             .terms
