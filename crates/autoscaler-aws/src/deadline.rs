@@ -5,9 +5,14 @@
 //! table (no describe, no lease, no `UpdateTable`) once less than [`MARGIN`] is left, and reports
 //! the tables it did not get to as skipped for the deadline; a decrease due a few seconds after
 //! the run started (a decision's `not_before`) is waited for only when that is before the same
-//! point, never after it. The margin covers one table's remaining calls (each bounded by the
-//! SDK's timeouts, [`crate::aws::timeouts`]) and returning the summary: a run is then never
-//! killed halfway through a table, holding its lease.
+//! point, never after it. The margin covers a table's calls as they usually go (tens to
+//! hundreds of milliseconds each) and returning the summary. It does not cover the worst case:
+//! one call may take up to its operation timeout ([`crate::aws::timeouts`]: three attempts and
+//! the backoff, about 19 s with the functions' 5 s attempts), so a run that starts a table just
+//! before the margin and meets slow calls can still be stopped halfway through it. That is safe
+//! rather than clean: the capacity is either changed or not (`UpdateTable` is one call), the
+//! lease it holds expires after [`crate::lease::LEASE_SECS`], and the next run starts over from
+//! `DescribeTable`.
 //!
 //! **The clock.** The policy takes `now` as data; the run pairs it with a monotonic instant
 //! ([`Clock`]), so that everything it waits for (a deadline, a `not_before`) is measured on
