@@ -41,7 +41,7 @@ pub(super) struct CapacityStats {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub(super) struct TargetReport {
+pub(super) struct SeriesReport {
     pub index: Option<String>,
     pub dimension: Dimension,
     pub current_provisioned: u64,
@@ -67,7 +67,7 @@ pub(super) struct TableReport {
     pub size_bytes: u64,
     pub history_days: f64,
     pub actual_usd_month: f64,
-    pub targets: Vec<TargetReport>,
+    pub targets: Vec<SeriesReport>,
     pub options: Vec<Choice>,
     pub recommendation: Recommendation,
     pub saving_vs_actual_usd_month: f64,
@@ -158,14 +158,14 @@ pub(super) fn cron(schedule: &capacity_sim::ScaleDownSchedule) -> String {
     each.join(" + ")
 }
 
-fn target_report(t: &ReplayedSeries, prices: &ClassPrices) -> TargetReport {
+fn series_report(t: &ReplayedSeries, prices: &ClassPrices) -> SeriesReport {
     let usd = |policy: &str| t.month(t.row(policy).map_or(0.0, |r| r.cost_usd));
     let pct = |policy: &str| t.row(policy).map_or(0.0, |r| r.throttled_pct);
     let demanded = t.trace.total_units();
     let known = t.trace.len() - t.trace.gap_minutes();
     let ours_units = t.ours.unit_hours() * 3_600.0;
     let bounds = t.settings.bounds(t.dimension);
-    TargetReport {
+    SeriesReport {
         index: t.index.clone(),
         dimension: t.dimension,
         current_provisioned: t.current,
@@ -257,7 +257,7 @@ pub(super) fn report(
             targets: t
                 .targets
                 .iter()
-                .map(|g| target_report(g, setup.prices.class(t.storage.class)))
+                .map(|g| series_report(g, setup.prices.class(t.storage.class)))
                 .collect(),
             options: t.options.clone(),
             recommendation: t.recommendation,
