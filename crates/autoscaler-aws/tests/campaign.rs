@@ -17,7 +17,8 @@
 //! - The tables that fail are exactly those that depend on what failed: none for an absorbed
 //!   fault or for `GetResources` (the fallback) and `DescribeLimits` (the configured max, with a
 //!   warning); the victim for calls about it alone (`DescribeTable`, `ListTagsOfResource`,
-//!   `GetMetricData`, `UpdateTable`); every table with a change for `DescribeScalableTargets`
+//!   `GetMetricData`, its lease's `UpdateItem`, `UpdateTable`: a malformed answer is one lost
+//!   after the write was made, since the proxy forwards the request and cuts the answer); every table with a change for `DescribeScalableTargets`
 //!   (whether another scaler manages them is unknown); the whole run for `ListTables` (the
 //!   fallback has no other list). Every other table still scales.
 //! - The summary names every failure, each error naming its table.
@@ -38,23 +39,26 @@ use scaling_policy::Dimension;
 use test_support::emulator::{capacity, clients_at, endpoint, seed_recent, table};
 use test_support::proxy::{Fault, Proxy, Rule};
 
-/// The APIs of the pipeline, in the matrix's order.
-const APIS: [&str; 8] = [
+/// The APIs of the pipeline, in the matrix's order (`UpdateItem` is the lease's: taken before
+/// the update, released after it).
+const APIS: [&str; 9] = [
     "GetResources",
     "ListTables",
     "ListTagsOfResource",
     "DescribeTable",
     "DescribeLimits",
     "GetMetricData",
+    "UpdateItem",
     "UpdateTable",
     "DescribeScalableTargets",
 ];
 
-/// The calls that concern one table: their faults hit the victim only.
-const PER_TABLE: [&str; 4] = [
+/// The calls that concern one table: their faults hit the victim only (the lease's by its key).
+const PER_TABLE: [&str; 5] = [
     "ListTagsOfResource",
     "DescribeTable",
     "GetMetricData",
+    "UpdateItem",
     "UpdateTable",
 ];
 
