@@ -40,12 +40,12 @@
 //! {`run_metrics`, `run_usd_per_month`, `changes_per_month`, `table_metric_months`,
 //! `table_usd_per_month`, `usd_per_month`}, `total_usd` (everything), `per_table_usd`
 //! (`GetMetricData`, Lambda and the per-table metrics, per table: the table-month),
-//! `every_minute` {`total_usd`, `per_table_usd`, `get_metric_data_usd`}, `target_tracking_alarms` {`alarms`,
+//! `every_minute` {`total_usd`, `per_table_usd`, `table_metrics_usd`, `get_metric_data_usd`}, `target_tracking_alarms` {`alarms`,
 //! `usd_per_month`}, `lookup` {`metrics_requested`, `usd`} (account only), `guarantee` (with
 //! `--guarantee`: `cases`, `reaching`, `worst_minutes`, `bound_minutes`, `late`, and `beyond`:
 //! per step `factor`, `cases`, `mean_minutes`, `worst_minutes`), and `rows`: per
 //! table (account), class (flags) or trace, `name`, `share` (flags), `targets`,
-//! `metrics` and `minutes` (the replayed window, account only), `metrics_per_month` and
+//! `metrics`, `scale_up_metrics` and `minutes` (the replayed window, account only), `metrics_per_month` and
 //! `get_metric_data_usd` (per table, or per table or GSI for a class), their `every_minute_`
 //! counterparts, and for classes and traces `cadence_quality` / `every_minute_quality`
 //! {`capacity_usd`, `throttled_pct`, `throttled_minutes`, `increases`, `decreases`,
@@ -232,6 +232,7 @@ struct Custom {
 struct EveryMinute {
     total_usd: f64,
     per_table_usd: f64,
+    table_metrics_usd: f64,
     get_metric_data_usd: f64,
 }
 
@@ -276,8 +277,9 @@ struct Fleet {
     targets: u64,
     /// `GetMetricData` metrics a month with the cadence and every minute.
     metrics: (f64, f64),
-    /// Changes of a table or GSI dimension a month, over the fleet (with the cadence).
-    changes_per_month: f64,
+    /// Changes of a table or GSI dimension a month, over the fleet, with the cadence and every
+    /// minute.
+    changes_per_month: (f64, f64),
     rows: Vec<Row>,
     lookup: Option<Lookup>,
     header: String,
@@ -401,14 +403,16 @@ fn from_flags(args: &Args, tables: u64, cadence: Cadence) -> Result<Fleet, Error
     let params = params(args)?;
     let targets = tables + args.gsis;
     let mut rows = Vec::new();
-    let (mut with, mut every, mut changes) = (0.0, 0.0, 0.0);
+    let (mut with, mut every, mut changes) = (0.0, 0.0, (0.0, 0.0));
     for (class, share) in &mix {
         let p = fleet::project_class(*class, &params, cadence)?;
         // Per table or GSI of the class: its reads and its writes.
         let row = projected_row(class.name().to_owned(), Some(*share), 1, &p);
         with += share * row.metrics_per_month * targets as f64;
         every += share * row.every_minute_metrics_per_month * targets as f64;
-        changes += share * 2.0 * p.cadence_quality.changes_per_month * targets as f64;
+        let series = share * 2.0 * targets as f64;
+        changes.0 += series * p.cadence_quality.changes_per_month;
+        changes.1 += series * p.every_minute_quality.changes_per_month;
         rows.push(row);
     }
     let mix_text = mix
@@ -441,14 +445,15 @@ fn from_traces(args: &Args, dir: &std::path::Path, cadence: Cadence) -> Result<F
         return Err(format!("no .csv file under {}", dir.display()).into());
     }
     let mut rows = Vec::new();
-    let (mut with, mut every, mut changes) = (0.0, 0.0, 0.0);
+    let (mut with, mut every, mut changes) = (0.0, 0.0, (0.0, 0.0));
     for (path, name) in &files {
         let trace = common::load_trace(&path.to_string_lossy(), name, &options)?;
         let p = fleet::project(&trace, &Settings::default(), &params, cadence);
         let row = projected_row(name.clone(), None, 1, &p);
         with += row.metrics_per_month;
         every += row.every_minute_metrics_per_month;
-        changes += 2.0 * p.cadence_quality.changes_per_month;
+        changes.0 += 2.0 * p.cadence_quality.changes_per_month;
+        changes.1 += 2.0 * p.every_minute_quality.changes_per_month;
         rows.push(row);
     }
     let n = files.len() as u64;
@@ -511,7 +516,7 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
     let minutes = u64::try_from(end.secs_since(from) / 60).unwrap_or(1).max(1);
     let month = MINUTES_PER_MONTH / minutes as f64;
     let mut rows = Vec::new();
-    let (mut with, mut every, mut increases) = (0.0, 0.0, 0);
+    let (mut with, mut every, mut increases) = (0.0, 0.0, (0, 0));
     let mut targets = 0;
     for p in &prepared {
         let mut bill = sim_cadence::Bill::default();
@@ -535,8 +540,10 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
             };
             let shadow = replay(cadence);
             bill = bill.plus(&shadow.bill);
-            increases += shadow.increases;
-            every_bill = every_bill.plus(&replay(Cadence::EVERY_MINUTE).bill);
+            let every_shadow = replay(Cadence::EVERY_MINUTE);
+            every_bill = every_bill.plus(&every_shadow.bill);
+            increases.0 += shadow.increases;
+            increases.1 += every_shadow.increases;
             let _ = key;
         }
         let parts = p.description.table_and_indexes.len() as u64;
@@ -577,7 +584,7 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
         tables: prepared.len() as u64,
         targets,
         metrics: (with, every),
-        changes_per_month: increases as f64 * month,
+        changes_per_month: (increases.0 as f64 * month, increases.1 as f64 * month),
         rows,
         lookup: Some(Lookup {
             metrics_requested: calls.metrics_requested,
@@ -599,9 +606,10 @@ fn price(args: &Args, cadence: Cadence, fleet: Fleet) -> Bill {
         Architecture::X86_64 => LAMBDA_USD_PER_GB_SECOND_X86_64,
     };
     let lambda = invocations * LAMBDA_USD_PER_REQUEST + gb_seconds * per_gb_second;
-    let custom = custom_metrics(args, fleet.changes_per_month);
+    let custom = custom_metrics(args, fleet.changes_per_month.0);
+    let every_custom = custom_metrics(args, fleet.changes_per_month.1);
     let scaling = gmd(fleet.metrics.0) + lambda + custom.table_usd_per_month;
-    let every_scaling = gmd(fleet.metrics.1) + lambda + custom.table_usd_per_month;
+    let every_scaling = gmd(fleet.metrics.1) + lambda + every_custom.table_usd_per_month;
     let alarms = fleet.targets * 2 * TARGET_TRACKING_ALARMS_PER_DIMENSION;
     Bill {
         source: fleet.source,
@@ -624,8 +632,9 @@ fn price(args: &Args, cadence: Cadence, fleet: Fleet) -> Bill {
         total_usd: scaling + custom.run_usd_per_month,
         per_table_usd: scaling / tables as f64,
         every_minute: EveryMinute {
-            total_usd: every_scaling + custom.run_usd_per_month,
+            total_usd: every_scaling + every_custom.run_usd_per_month,
             per_table_usd: every_scaling / tables as f64,
+            table_metrics_usd: every_custom.table_usd_per_month,
             get_metric_data_usd: gmd(fleet.metrics.1),
         },
         target_tracking_alarms: Alarms {
@@ -648,13 +657,16 @@ const HOURS_PER_MONTH: f64 = MINUTES_PER_MONTH / 60.0;
 /// `--table-metrics` the per-table ones for an hour at each of `changes_per_month`.
 fn custom_metrics(args: &Args, changes_per_month: f64) -> Custom {
     let per_function = (RUN_METRICS_PER_FUNCTION as f64) + f64::from(args.decision_metrics);
-    let down_share = args.scale_down_hours.len() as f64 / 24.0;
+    // Distinct hours: a repeated one is one run (ScaleDownSchedule::at_hours).
+    let hours: std::collections::BTreeSet<u32> = args.scale_down_hours.iter().copied().collect();
+    let down_share = hours.len() as f64 / 24.0;
     let run_metrics = if args.no_run_metrics {
         0.0
     } else {
         per_function * (1.0 + down_share)
     };
-    let table_metric_months = if args.table_metrics {
+    // MetricsNamespace=off writes no metric at all, per table or not.
+    let table_metric_months = if args.table_metrics && !args.no_run_metrics {
         TABLE_METRICS_PER_CHANGED_TARGET as f64 * changes_per_month / HOURS_PER_MONTH
     } else {
         0.0
@@ -783,7 +795,7 @@ fn render(b: &Bill, header: &str) -> String {
         &mut out,
         &table_metrics,
         dollars(c.table_usd_per_month),
-        dollars(c.table_usd_per_month),
+        dollars(b.every_minute.table_metrics_usd),
     );
     line(
         &mut out,
@@ -822,13 +834,21 @@ fn render(b: &Bill, header: &str) -> String {
             dollars(l.usd)
         );
     }
-    let _ = writeln!(
-        out,
-        "Lambda durations are assumptions (--run-ms, --per-table-ms), and so are the {} (action, \
-         reason) pairs of decisions a run writes as metrics (--decision-metrics); CloudWatch Logs \
-         are not included",
-        b.decision_metrics
-    );
+    if b.custom_metrics.run_metrics > 0.0 {
+        let _ = writeln!(
+            out,
+            "Lambda durations are assumptions (--run-ms, --per-table-ms), and so are the {} \
+             (action, reason) pairs of decisions a run writes as metrics (--decision-metrics); \
+             CloudWatch Logs are not included",
+            b.decision_metrics
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Lambda durations are assumptions (--run-ms, --per-table-ms); the stack writes no \
+             metrics (--no-run-metrics); CloudWatch Logs are not included"
+        );
+    }
     if let Some(g) = &b.guarantee {
         let _ = writeln!(
             out,

@@ -408,6 +408,20 @@ fn cost_from_flags_prices_the_fleet_and_compares() {
         (two_metrics - 11.0 * (1.0 + 2.0 / 24.0)).abs() < 1e-9,
         "{two_metrics}"
     );
+    // A repeated hour is one run.
+    let repeated = cost_json(&[
+        "--tables",
+        "50",
+        "--mix",
+        "idle=100",
+        "--scale-down-hours",
+        "0,0,12",
+    ]);
+    let repeated = repeated["custom_metrics"]["run_metrics"].as_f64().unwrap();
+    assert!(
+        (repeated - 13.0 * (1.0 + 2.0 / 24.0)).abs() < 1e-9,
+        "{repeated}"
+    );
 }
 
 #[test]
@@ -456,6 +470,19 @@ fn cost_of_a_trace_shows_the_policy_with_and_without_the_cadence_and_the_guarant
     );
     let without = b["per_table_usd"].as_f64().unwrap();
     assert!((with["per_table_usd"].as_f64().unwrap() - without - table_usd).abs() < 1e-9);
+    // Every minute is priced with its own simulated changes.
+    let every_q = &with["rows"][0]["every_minute_quality"];
+    let every_usd = with["every_minute"]["table_metrics_usd"].as_f64().unwrap();
+    let every_per_month = every_q["changes_per_month"].as_f64().unwrap();
+    assert!((every_usd - 3.0 * 2.0 * every_per_month / 720.0 * 0.30).abs() < 1e-9);
+    // MetricsNamespace=off writes no metric, per table or not.
+    let off = cost_json(&[
+        "--traces",
+        dir.to_str().unwrap(),
+        "--table-metrics",
+        "--no-run-metrics",
+    ]);
+    assert_eq!(off["custom_metrics"]["usd_per_month"], 0.0, "{off:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,7 +14,7 @@
 //!   table's capacity *and* its GSIs' together, per dimension. When the increases decided for a
 //!   table would take the sum past it, [`cap_total`] grants what fits, in order: write-throttled
 //!   GSIs first (their throttling refuses base-table writes as well, so their capacity is worth
-//!   the most), then the other GSIs throttled for lack of capacity, then the rest, each in
+//!   the most), then the table and GSIs otherwise throttled for lack of capacity, then the rest, each in
 //!   table order. What is cut is [`Reason::TableQuota`]. Decreases and unchanged capacities are
 //!   never touched: the cap only ever holds back an increase.
 
