@@ -596,7 +596,8 @@ pub const MAX_QUERIES_PER_CALL: usize = 500;
 pub type Measured = HashMap<SeriesKey, Result<Usage, Arc<Error>>>;
 
 /// Fetches consumed and throttle Sums per minute for every key over `[start, end)` (whole
-/// minutes), in batches of at most [`MAX_QUERIES_PER_CALL`] queries, one query per metric.
+/// minutes), in batches of at most [`MAX_QUERIES_PER_CALL`] queries, one query per metric, and
+/// of at most [`MAX_DATAPOINTS_PER_CALL`] datapoints (a cold start's first poll reads hours).
 /// Returns one [`Usage`] per key; a batch that fails yields its error for each of its keys, a
 /// series CloudWatch did not answer completely its own error (see the module header).
 pub async fn fetch_usage(
@@ -610,7 +611,9 @@ pub async fn fetch_usage(
     let minutes = usize::try_from(end.secs_since(start) / 60).unwrap_or(0);
     let mut out = HashMap::new();
     // Two queries (consumed, throttled) per key.
-    for batch in keys.chunks(MAX_QUERIES_PER_CALL / 2) {
+    let per_call =
+        (MAX_DATAPOINTS_PER_CALL / (2 * minutes.max(1))).clamp(1, MAX_QUERIES_PER_CALL / 2);
+    for batch in keys.chunks(per_call) {
         match fetch_batch(clients, batch, start, end, minutes).await {
             Ok(usages) => out.extend(usages.into_iter().map(|(k, u)| (k, u.map_err(Arc::new)))),
             Err(e) => {

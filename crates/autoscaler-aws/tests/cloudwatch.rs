@@ -314,3 +314,44 @@ async fn the_newest_minute_is_a_lower_bound() {
         Outcome::Changed
     ));
 }
+
+#[tokio::test]
+async fn a_cold_start_reading_hours_keeps_each_call_within_its_datapoints() {
+    // A cadence that spaces polls out reads the calm wait cold (six hours and the doubling's
+    // look-back): 150 tables' reads and writes, 2 metrics each, in calls of at most 100,800
+    // datapoints (CloudWatch's limit; 250 series a call would ask for 182,500).
+    let w = World::new(now());
+    let names: Vec<String> = (0..150).map(|i| format!("t{i:03}")).collect();
+    for t in &names {
+        w.add_table(t, (100, 100), &[], &[(KEY, "on")]);
+    }
+    let mut config = config();
+    config.cadence.max_interval_minutes = 10;
+    let minutes = i64::from(config.cadence.calm_minutes + config.cadence.doubling_minutes);
+    assert_eq!(minutes, 365);
+    run(&w.clients("run"), &config, Direction::Up, now())
+        .await
+        .unwrap();
+    let recent: Vec<(i64, Vec<String>)> = w
+        .state()
+        .metric_requests
+        .iter()
+        .map(|(start, end, tables)| (end.secs_since(*start) / 60, tables.clone()))
+        .filter(|(m, _)| *m < 1440)
+        .collect();
+    assert!(recent.len() >= 3, "{} calls", recent.len());
+    let mut read: Vec<String> = Vec::new();
+    for (m, tables) in &recent {
+        assert_eq!(*m, minutes);
+        // Per table: reads and writes, consumed and throttle events.
+        let points = tables.len() as i64 * 4 * m;
+        assert!(
+            points <= autoscaler_aws::aws::MAX_DATAPOINTS_PER_CALL as i64,
+            "{points}"
+        );
+        read.extend(tables.iter().cloned());
+    }
+    read.sort();
+    read.dedup();
+    assert_eq!(read, names);
+}

@@ -9,6 +9,9 @@
 //! cargo run --release -p capacity-sim --example tune -- ../shared/traces/raw
 //! ```
 //!
+//! The cadence's variants (`MaxPollMinutes` and the calm wait, with the shipped settings) alone:
+//! `... --example tune -- ../shared/traces/raw cadence`.
+//!
 //! Prints, per variant and schedule, the advantage's geometric mean and its lowest trace, and
 //! ours' cost against TT70 (geometric mean and worst trace).
 
@@ -17,6 +20,7 @@ use std::path::{Path, PathBuf};
 use capacity_sim::frontier::{self, Baselines, FrontierSchedule};
 use capacity_sim::{ModelParams, ScaleDownSchedule, Trace, TraceOptions, synthetic};
 use scaling_policy::Settings;
+use scaling_policy::cadence::Cadence;
 
 fn csv_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -39,10 +43,11 @@ fn score(
     group: &[Baselines<'_>],
     schedules: &[FrontierSchedule],
     s: &Settings,
+    cadence: Cadence,
 ) -> String {
     let results: Vec<_> = group
         .iter()
-        .map(|b| frontier::frontier_of(b, schedules, s).expect("frontier"))
+        .map(|b| frontier::frontier_of(b, schedules, s, cadence).expect("frontier"))
         .collect();
     let mut line = format!("{label:28}");
     for spec in schedules {
@@ -201,15 +206,39 @@ fn main() {
             },
         ),
     ];
-    let only: Option<usize> = std::env::args().nth(2).and_then(|v| v.parse().ok());
-    for (i, (label, s)) in variants.iter().enumerate() {
-        if only.is_some_and(|o| o != i) {
+    // The cadence (`MaxPollMinutes` and the calm wait) with the shipped settings.
+    let mut variants: Vec<(String, Settings, Cadence)> = variants
+        .into_iter()
+        .map(|(label, s)| (label, s, Cadence::default()))
+        .collect();
+    for max in [3, 10] {
+        for calm in [0, 120, 360, 720, 1440] {
+            variants.push((
+                format!("max poll {max} / calm {calm}"),
+                d.clone(),
+                Cadence {
+                    max_interval_minutes: max,
+                    calm_minutes: calm,
+                    ..Cadence::default()
+                },
+            ));
+        }
+    }
+    // A second argument: one variant's index, or `cadence` for the cadence's variants alone.
+    let only = std::env::args().nth(2);
+    for (i, (label, s, cadence)) in variants.iter().enumerate() {
+        let wanted = match only.as_deref() {
+            None => true,
+            Some("cadence") => label.starts_with("max poll"),
+            Some(n) => n.parse::<usize>().is_ok_and(|o| o == i),
+        };
+        if !wanted {
             continue;
         }
-        println!("{}", score(label, &tuned_on, &schedules, s));
+        println!("{}", score(label, &tuned_on, &schedules, s, *cadence));
         println!(
             "{}",
-            score("  (synthetic hold-out)", &hold_out, &schedules, s)
+            score("  (synthetic hold-out)", &hold_out, &schedules, s, *cadence)
         );
     }
 }

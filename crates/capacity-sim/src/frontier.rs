@@ -42,6 +42,7 @@ use crate::report::percent_of;
 use crate::schedule::{Requirement, ScaleDownSchedule, choose_daily_runs};
 use crate::trace::Trace;
 use scaling_policy::Settings;
+use scaling_policy::cadence::Cadence;
 
 /// Target tracking's targets on the frontier, percent.
 pub const TT_TARGETS_PCT: [u32; 8] = [20, 30, 40, 50, 60, 70, 80, 90];
@@ -278,8 +279,8 @@ pub fn choosing_days(trace: &Trace) -> usize {
     CHOOSING_DAYS.min(trace.len() / 1440 / 2)
 }
 
-/// Ours on each of `schedules` against target tracking's sweep, on `trace` (see the module
-/// documentation). `clairvoyant` is the clairvoyant's capacity per minute when the caller has
+/// Ours (the shipped settings, polling as `cadence` says) on each of `schedules` against
+/// target tracking's sweep, on `trace` (see the module documentation). `clairvoyant` is the clairvoyant's capacity per minute when the caller has
 /// it already (the `clairvoyant` run of [`crate::evaluate`]); otherwise it is computed, which
 /// is the most expensive step here.
 pub fn frontier(
@@ -287,9 +288,10 @@ pub fn frontier(
     params: &ModelParams,
     schedules: &[FrontierSchedule],
     clairvoyant: Option<&[u64]>,
+    cadence: Cadence,
 ) -> Result<TraceFrontier, Error> {
     let baselines = Baselines::new(trace, params, clairvoyant)?;
-    frontier_of(&baselines, schedules, &Settings::default())
+    frontier_of(&baselines, schedules, &Settings::default(), cadence)
 }
 
 /// What the frontier compares ours with on one trace, computed once: target tracking's sweep,
@@ -352,11 +354,13 @@ impl<'a> Baselines<'a> {
     }
 }
 
-/// The frontier of ours with `settings` against `baselines` (see [`frontier`]).
+/// The frontier of ours with `settings`, polling as `cadence` says, against `baselines` (see
+/// [`frontier`]).
 pub fn frontier_of(
     baselines: &Baselines<'_>,
     schedules: &[FrontierSchedule],
     settings: &Settings,
+    cadence: Cadence,
 ) -> Result<TraceFrontier, Error> {
     let Baselines {
         trace,
@@ -413,7 +417,11 @@ pub fn frontier_of(
             scale_down: schedule.clone(),
             ..params.clone()
         };
-        let ours = simulate(trace, &ours_params, &mut Ours::new(settings.clone()));
+        let ours = simulate(
+            trace,
+            &ours_params,
+            &mut Ours::with_cadence(settings.clone(), cadence),
+        );
         let demanded: f64 = (from..n).map(|i| 60.0 * trace.demand_at(i)).sum();
         let ours_point = point(&ours, from, demanded);
         let sweep: Vec<TrackingPoint> = tracking

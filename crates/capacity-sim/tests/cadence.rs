@@ -156,15 +156,31 @@ fn a_quiet_series_rests_and_a_steady_one_is_read_every_three_minutes() {
     // interval.
     let mut pinned = Settings::default();
     pinned.read.min = 100;
-    let mut ours = Ours::with_cadence(pinned, shipped());
+    // Traffic arriving at the trace's start is itself a jump: without the calm wait first.
+    let no_wait = Cadence {
+        calm_minutes: 0,
+        ..shipped()
+    };
+    let mut ours = Ours::with_cadence(pinned.clone(), no_wait);
     simulate(&trace, &params, &mut ours);
     assert_eq!(ours.bill().polls, (day as u64).div_ceil(10));
+    // With it, read every minute until six hours after that jump (the first 30 of which are
+    // the model's warm-up, not billed), then resting the same.
+    let mut ours = Ours::with_cadence(pinned, shipped());
+    simulate(&trace, &params, &mut ours);
+    let calm = u64::from(shipped().calm_minutes) - u64::from(params.warmup_minutes);
+    let expected = calm + (day as u64 - calm).div_ceil(10);
+    let polls = ours.bill().polls;
+    assert!(
+        (expected - 2..=expected + 2).contains(&polls),
+        "{polls} polls, not {expected}"
+    );
     // The scale-down function reads every series at each of its runs, with its own history.
     assert_eq!(ours.bill().scale_down_metrics, 4 * (2 + 2));
     // Lowered to 3 units at the first scale-down (06:00), 2 units/s is 67%: a doubling reaches
     // the trigger, so from then on it is read every three minutes; the throttle series every
     // ten.
-    let b = bill_of(&trace, shipped(), &params);
+    let b = bill_of(&trace, no_wait, &params);
     let every = bill_of(&trace, Cadence::EVERY_MINUTE, &params);
     assert_eq!(every.polls, day as u64);
     let after = (day as u64 - 360) / 3;

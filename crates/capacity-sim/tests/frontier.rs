@@ -5,6 +5,7 @@ use capacity_sim::frontier::{
     self, FLOOR_PCT, FrontierSchedule, Point, TraceFrontier, advantage, geomean, throttled_at_cost,
 };
 use capacity_sim::{ModelParams, PolicySpec, ScaleDownSchedule, TraceOptions, evaluate, synthetic};
+use scaling_policy::cadence::Cadence;
 
 fn p(cost: f64, throttled: f64) -> Point {
     Point {
@@ -82,7 +83,7 @@ fn schedules() -> Vec<FrontierSchedule> {
 fn every_schedule_is_reported_with_the_sweep_and_the_ratios() {
     let trace = synthetic::by_name("business-day", &TraceOptions::default()).unwrap();
     let params = ModelParams::default();
-    let f = frontier::frontier(&trace, &params, &schedules(), None).unwrap();
+    let f = frontier::frontier(&trace, &params, &schedules(), None, Cadence::default()).unwrap();
     let ids: Vec<&str> = f.schedules.iter().map(|r| r.schedule.as_str()).collect();
     assert_eq!(ids, ["default", "chosen-4", "hourly", "every-15-min"]);
     for r in &f.schedules {
@@ -133,7 +134,7 @@ fn every_schedule_is_reported_with_the_sweep_and_the_ratios() {
     // The clairvoyant passed in gives the same as the one computed.
     let given = eval.run("clairvoyant").map(|r| r.provisioned.as_slice());
     assert_eq!(
-        frontier::frontier(&trace, &params, &schedules(), given).unwrap(),
+        frontier::frontier(&trace, &params, &schedules(), given, Cadence::default()).unwrap(),
         f
     );
     // Four chosen times, chosen on the first 7 of 14 days, scored on the other 7.
@@ -153,8 +154,8 @@ fn chosen_times_never_see_the_minutes_they_are_scored_on() {
         b.demand[m] = a.demand[m - 300].map(|d| 2.0 * d);
     }
     let params = ModelParams::default();
-    let fa = frontier::frontier(&a, &params, &schedules(), None).unwrap();
-    let fb = frontier::frontier(&b, &params, &schedules(), None).unwrap();
+    let fa = frontier::frontier(&a, &params, &schedules(), None, Cadence::default()).unwrap();
+    let fb = frontier::frontier(&b, &params, &schedules(), None, Cadence::default()).unwrap();
     assert_eq!(
         fa.schedules[1].run_minutes_utc,
         fb.schedules[1].run_minutes_utc
@@ -173,7 +174,14 @@ fn chosen_times_never_see_the_minutes_they_are_scored_on() {
 #[test]
 fn a_trace_too_short_to_choose_and_score_skips_the_chosen_schedule() {
     let trace = synthetic::by_name("hot-key", &TraceOptions::default()).unwrap();
-    let f = frontier::frontier(&trace, &ModelParams::default(), &schedules(), None).unwrap();
+    let f = frontier::frontier(
+        &trace,
+        &ModelParams::default(),
+        &schedules(),
+        None,
+        Cadence::default(),
+    )
+    .unwrap();
     let ids: Vec<&str> = f.schedules.iter().map(|r| r.schedule.as_str()).collect();
     assert_eq!(ids, ["default", "hourly", "every-15-min"]);
     assert_eq!(f.skipped.len(), 1);
@@ -191,6 +199,7 @@ fn the_summary_leaves_ties_out_of_the_advantage() {
         &ModelParams::default(),
         &schedules()[..1],
         None,
+        Cadence::default(),
     )
     .unwrap();
     let mut b = a.clone();

@@ -36,6 +36,7 @@ use std::time::Instant;
 
 use capacity_sim::frontier::{self, FrontierSchedule, GroupSummary, ScheduleResult, TraceFrontier};
 use capacity_sim::{Evaluation, ModelParams, evaluate};
+use scaling_policy::cadence::Cadence;
 use serde::Serialize;
 
 use crate::common::{self, Error, ModelArgs};
@@ -67,6 +68,10 @@ pub struct Args {
     /// Draw one PNG per trace into this folder.
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
+    /// The longest the frontier's ours leaves a series' consumed capacity unread, minutes (as
+    /// `MaxPollMinutes`; default: the shipped 1).
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=60))]
+    max_poll_minutes: Option<u32>,
     /// Traces evaluated at once (default: up to 2, the cores of a small machine).
     #[arg(long)]
     jobs: Option<usize>,
@@ -130,6 +135,13 @@ pub fn run(args: Args) -> Result<(), Error> {
     let options = args.model.trace_options();
     let params = args.model.params();
     let policies = common::policies(&args.policies)?;
+    let shipped = Cadence::default();
+    let cadence = Cadence {
+        max_interval_minutes: args
+            .max_poll_minutes
+            .unwrap_or(shipped.max_interval_minutes),
+        ..shipped
+    };
     let schedules = if args.no_frontier {
         Vec::new()
     } else {
@@ -195,6 +207,7 @@ pub fn run(args: Args) -> Result<(), Error> {
                                 &params,
                                 &schedules,
                                 clairvoyant,
+                                cadence,
                             )?)
                         };
                         Ok(Outcome { eval, frontier })

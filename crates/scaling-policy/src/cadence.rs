@@ -13,8 +13,23 @@
 //! while nothing is throttled or just raised. Every reaction then comes at the same minute as
 //! with [`Cadence::EVERY_MINUTE`], for a little over half its bill: each skipped minute of
 //! consumed capacity is a minute a sudden jump on a quiet table goes unseen, and on the shared
-//! traces that throttling outweighs the saving (the policy comes first). A longer interval
-//! (`MaxPollMinutes`) spaces out consumed capacity too, as follows.
+//! traces some of that throttling remains even with the calm wait below (the policy comes
+//! first). A longer interval (`MaxPollMinutes`) spaces out consumed capacity too, as follows.
+//!
+//! **Every minute while the series surprises** ([`Why::RecentJump`]): until
+//! [`Cadence::calm_minutes`] (6 hours) have passed since a minute whose demand more than
+//! doubled the largest of the 5 before it ([`newest_jump`]: growth faster than the guarantee
+//! covers, which only reading every minute answers at once). Traffic comes in bursts: on the
+//! shared traces, a series that jumped is likely to jump again within hours (AAPL, FB and ELB
+//! jump every hour or so, and are read every minute nearly all the time), while one calm for
+//! hours rarely jumps (NASA, WorldCup). Every poll reads all the minutes since the one before
+//! (the price is per metric, whatever the window), so no jump goes unseen; the first poll
+//! after a cold start reads the whole wait, so that a restart does not forget a calm series
+//! (nor a jumpy one). Measured with `cargo run --release -p capacity-sim --example tune --
+//! ../shared/traces/raw cadence` (a wait of 2, 6, 12 and 24 hours; 6 is where it stops
+//! helping): at `MaxPollMinutes=10`, the wait keeps the lowest trace's advantage over target
+//! tracking where reading every minute has it, and loses only where a jump comes after hours
+//! of calm.
 //!
 //! **Otherwise, the worst case the guarantee covers.** From the first minute this poll did not
 //! see (the one after the newest datapoint), demand doubles at once and again every
@@ -114,6 +129,11 @@ pub struct Cadence {
     pub update_minutes: u32,
     /// Seconds of unused capacity the burst bucket keeps (DynamoDB: 300).
     pub burst_secs: f64,
+    /// Minutes a series must have gone without a jump the guarantee does not cover (a minute
+    /// whose demand more than doubles the largest of the [`Cadence::doubling_minutes`] before
+    /// it, [`newest_jump`]) before its consumed capacity is read less often than every minute
+    /// ([`Why::RecentJump`]). 0: no such wait.
+    pub calm_minutes: u32,
 }
 
 impl Default for Cadence {
@@ -125,6 +145,7 @@ impl Default for Cadence {
             answer_minutes: 3,
             update_minutes: 1,
             burst_secs: 300.0,
+            calm_minutes: 360,
         }
     }
 }
@@ -146,6 +167,7 @@ impl Cadence {
         answer_minutes: 3,
         update_minutes: 1,
         burst_secs: 300.0,
+        calm_minutes: 0,
     };
 }
 
@@ -162,6 +184,9 @@ pub enum Why {
     /// Demand is at or above the target utilisation: the rise since the last increase may go
     /// on, and the trigger is near.
     Hot,
+    /// Demand jumped beyond the growth the guarantee covers less than
+    /// [`Cadence::calm_minutes`] ago: a series that surprises is read every minute.
+    RecentJump,
     /// A doubling would drain the burst bucket before an increase made later took effect.
     BurstBucket,
     /// The interval the reaction guarantee allows.
@@ -182,6 +207,7 @@ impl Why {
             Why::Increased => "increased",
             Why::Throttled => "throttled",
             Why::Hot => "hot",
+            Why::RecentJump => "recent_jump",
             Why::BurstBucket => "burst_bucket",
             Why::Guarantee => "guarantee",
             Why::MaxInterval => "max_interval",
@@ -203,6 +229,10 @@ pub struct Polled {
     /// The capacity the next poll was planned for: a run that finds another one (a scale-down,
     /// a change by hand) polls at once.
     pub capacity: u64,
+    /// The first minute after the newest jump beyond the guarantee's growth that the polls
+    /// saw (or, when they saw none, the first minute they could judge): the series is calm
+    /// since then ([`Cadence::calm_minutes`]).
+    pub calm_since: Timestamp,
     /// Why then.
     pub why: Why,
 }
@@ -300,7 +330,19 @@ impl Cadence {
             fetch_minutes: 0,
             replayed_minutes,
         };
-        plan.fetch_minutes = plan.reach_minutes(settings).max(BUCKET_WINDOW_MINUTES);
+        // A first poll of a cadence that spaces polls out also reads the calm span, so that a
+        // cold start does not wait that long to learn whether the series jumps (the price is
+        // per metric, whatever the window).
+        let calm = match last {
+            None if self.max_interval_minutes > 1 => {
+                self.calm_minutes.saturating_add(self.doubling_minutes)
+            }
+            _ => 0,
+        };
+        plan.fetch_minutes = plan
+            .reach_minutes(settings)
+            .max(BUCKET_WINDOW_MINUTES)
+            .max(calm);
         Some(plan)
     }
 
@@ -397,11 +439,21 @@ impl Cadence {
             Some(p) if !read_throttles => p.throttles_at,
             _ => t0,
         };
+        let judged_from = input
+            .usage
+            .start
+            .floor_minute()
+            .plus_secs(60 * i64::from(self.doubling_minutes.max(1)));
+        let mut calm_since = last.map_or(judged_from, |p| p.calm_since);
+        if let Some(jump) = newest_jump(input.usage, self.doubling_minutes.max(1)) {
+            calm_since = calm_since.max(jump.plus_secs(60));
+        }
         let poll = |minutes: u32, why| Polled {
             at: t0,
             due: t0.plus_secs(60 * i64::from(minutes.clamp(1, max))),
             throttles_at,
             capacity: decision.to,
+            calm_since,
             why,
         };
         // Raised, at max or throttled first, even every minute: the reason decides whether the
@@ -418,6 +470,9 @@ impl Cadence {
         }
         if max == 1 {
             return poll(1, Why::EveryMinute);
+        }
+        if minutes_between(calm_since, now) < self.calm_minutes {
+            return poll(1, Why::RecentJump);
         }
         let Some(seen) = newest_datapoint(input.usage, now) else {
             return poll(max, Why::NoData);
@@ -518,6 +573,30 @@ impl WorstCase {
         }
         true
     }
+}
+
+/// Demand (units/s) below which a minute is never a jump: crumbs of traffic doubling.
+pub const JUMP_FLOOR_UNITS: f64 = 1.0;
+
+/// The start of the newest minute of `usage` whose demand more than doubles the largest of the
+/// `doubling_minutes` minutes before it (a minute without a datapoint counts as no demand, as
+/// CloudWatch publishes none for a minute without requests) and is at least
+/// [`JUMP_FLOOR_UNITS`]: growth faster than the guarantee covers. The first `doubling_minutes`
+/// minutes of `usage` are not judged (what came before them is not known).
+pub fn newest_jump(usage: &Usage, doubling_minutes: u32) -> Option<Timestamp> {
+    let back = usize::try_from(doubling_minutes.max(1)).unwrap_or(usize::MAX);
+    let demand: Vec<f64> = usage
+        .minutes
+        .iter()
+        .map(|m| m.demand().unwrap_or(0.0))
+        .collect();
+    (back..demand.len())
+        .rev()
+        .find(|&i| {
+            let before = demand[i - back..i].iter().copied().fold(0.0, f64::max);
+            demand[i] >= JUMP_FLOOR_UNITS && demand[i] > 2.0 * before
+        })
+        .map(|i| usage.start.floor_minute().plus_secs(60 * i as i64))
 }
 
 /// The start of the newest minute with any datapoint among the fetched minutes before `now`.

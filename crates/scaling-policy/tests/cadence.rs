@@ -31,11 +31,35 @@ fn flat(now: Timestamp, rate: f64) -> Usage {
 }
 
 /// The shipped cadence with a longest interval of 10 minutes (`MaxPollMinutes=10`; the shipped
-/// 1 reads consumed capacity every minute, and only the throttle events are spaced out).
+/// 1 reads consumed capacity every minute, and only the throttle events are spaced out), and no
+/// calm wait: these tests poll 30 minutes of datapoints cold, and the calm wait has its own.
 fn cadence() -> Cadence {
     Cadence {
         max_interval_minutes: 10,
+        calm_minutes: 0,
         ..Cadence::default()
+    }
+}
+
+/// [`cadence`] with the shipped calm wait.
+fn calm_cadence() -> Cadence {
+    Cadence {
+        calm_minutes: Cadence::default().calm_minutes,
+        ..cadence()
+    }
+}
+
+/// A poll at `now` that follows one long ago, calm since long before (so only what `usage`
+/// shows decides whether the series is calm).
+fn settled(now: Timestamp) -> Polled {
+    let long_ago = now.floor_minute().plus_secs(-86_400);
+    Polled {
+        at: now.floor_minute().plus_secs(-600),
+        due: now.floor_minute(),
+        throttles_at: now.floor_minute().plus_secs(-600),
+        capacity: 100,
+        calm_since: long_ago,
+        why: Why::MaxInterval,
     }
 }
 
@@ -333,6 +357,7 @@ fn the_throttle_series_are_read_at_least_every_max_interval() {
         due: at.floor_minute(),
         throttles_at: start.floor_minute(),
         capacity: 100,
+        calm_since: start.floor_minute(),
         why: Why::Guarantee,
     };
     let plan = c.plan(&s, Some(&before), 100, at).unwrap();
@@ -470,4 +495,99 @@ proptest! {
         let next = c.plan(&s, Some(&p), p.capacity, later).unwrap();
         prop_assert!(next.throttles, "throttle series read within the longer interval");
     }
+}
+
+#[test]
+fn a_jump_beyond_a_doubling_keeps_a_series_read_every_minute_for_the_calm_wait() {
+    let (s, now) = (defaults(), noon());
+    let c = calm_cadence();
+    assert_eq!(c.calm_minutes, 360);
+    let last = settled(now);
+    // 5 units/s, and at 11:50 one minute of 11: more than twice the largest of the 5 before.
+    let mut rates = [5.0; 28];
+    rates[20] = 11.0;
+    let u = published(now, &rates);
+    let (_, p) = poll(&c, &s, Some(&last), &state(100), &u, now);
+    assert_eq!(interval(&p), (1, Why::RecentJump));
+    assert_eq!(p.calm_since, u.start.plus_secs(21 * 60));
+    // Still jumpy 359 minutes after the minute after the jump, calm at 360: then the guarantee
+    // decides again, as without the wait.
+    let later = p.calm_since.plus_secs(359 * 60).plus_secs(30);
+    let (_, q) = poll(&c, &s, Some(&p), &state(100), &flat(later, 5.0), later);
+    assert_eq!(interval(&q), (1, Why::RecentJump));
+    assert_eq!(
+        q.calm_since, p.calm_since,
+        "the jump is remembered across polls"
+    );
+    let calm = later.plus_secs(60);
+    let (_, r) = poll(&c, &s, Some(&q), &state(100), &flat(calm, 5.0), calm);
+    assert_eq!(interval(&r), (10, Why::MaxInterval));
+    // The same jump with the wait off: spaced out at once.
+    let (_, off) = poll(&cadence(), &s, Some(&last), &state(100), &u, now);
+    assert_eq!(interval(&off), (10, Why::MaxInterval));
+}
+
+#[test]
+fn a_doubling_and_crumbs_of_traffic_are_not_jumps_but_traffic_after_silence_is() {
+    let (s, now) = (defaults(), noon());
+    let c = calm_cadence();
+    let last = settled(now);
+    // Exactly twice the largest of the 5 before: the growth the guarantee covers.
+    let mut rates = [5.0; 28];
+    rates[20] = 10.0;
+    let (_, p) = poll(
+        &c,
+        &s,
+        Some(&last),
+        &state(100),
+        &published(now, &rates),
+        now,
+    );
+    assert_ne!(p.why, Why::RecentJump);
+    assert_eq!(p.calm_since, last.calm_since);
+    // 0.1 to 0.9 units/s: nine times, but below a unit per second.
+    let mut rates = [0.1; 28];
+    rates[20] = 0.9;
+    let (_, p) = poll(
+        &c,
+        &s,
+        Some(&last),
+        &state(100),
+        &published(now, &rates),
+        now,
+    );
+    assert_ne!(p.why, Why::RecentJump);
+    // No datapoint (no requests) and then 2 units/s: traffic arriving is a jump.
+    let mut minutes = vec![Minute::GAP; 20];
+    minutes.extend(steady(2.0, 8));
+    minutes.extend([Minute::GAP; UNPUBLISHED]);
+    let (_, p) = poll(
+        &c,
+        &s,
+        Some(&last),
+        &state(100),
+        &usage_before(now, minutes),
+        now,
+    );
+    assert_eq!(p.why, Why::RecentJump);
+}
+
+#[test]
+fn a_cold_start_reads_the_calm_wait_when_the_cadence_spaces_polls_out() {
+    let (s, now) = (defaults(), noon());
+    let c = calm_cadence();
+    let cold = c.plan(&s, None, 100, now).unwrap();
+    assert_eq!(cold.fetch_minutes, c.calm_minutes + c.doubling_minutes);
+    // Six calm hours read cold: spaced out at once.
+    let long = usage_before(now, {
+        let mut m = steady(5.0, cold.fetch_minutes as usize - UNPUBLISHED);
+        m.extend([Minute::GAP; UNPUBLISHED]);
+        m
+    });
+    let (_, p) = poll(&c, &s, None, &state(100), &long, now);
+    assert_eq!(interval(&p), (10, Why::MaxInterval));
+    // A warm poll reads the usual window; the shipped cadence (every minute) never reads more.
+    assert_eq!(c.plan(&s, Some(&p), 100, p.due).unwrap().fetch_minutes, 30);
+    let shipped = Cadence::default().plan(&s, None, 100, now).unwrap();
+    assert_eq!(shipped.fetch_minutes, 30);
 }

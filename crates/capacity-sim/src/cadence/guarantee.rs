@@ -31,8 +31,9 @@ use crate::trace::Trace;
 
 /// Capacity the cases start at.
 const CAPACITY: u64 = 100;
-/// Minutes of steady demand before the rise (after the model's warm-up): the cadence settles
-/// (the bucket starts full and stays so below capacity).
+/// Minutes of steady demand before the rise (after the model's warm-up and the cadence's calm
+/// wait, [`Cadence::calm_minutes`]: traffic arriving on the table is itself a jump): the cadence
+/// settles (the bucket starts full and stays so below capacity).
 const STEADY_MINUTES: usize = 45;
 /// Minutes of the trace after the rise starts: the latest answer comes well within them.
 const AFTER_MINUTES: usize = 40;
@@ -101,8 +102,8 @@ impl Proof {
 }
 
 /// The demand of `s` as a trace of one-minute rates, the rise at index [`rise_at`].
-fn trace(s: &Scenario, params: &ModelParams) -> Trace {
-    let rise = rise_at(s, params);
+fn trace(s: &Scenario, params: &ModelParams, cadence: &Cadence) -> Trace {
+    let rise = rise_at(s, params, cadence);
     let level = s.utilisation * CAPACITY as f64;
     let ramp = i64::from(s.ramp_minutes.max(1));
     let demand = (0..rise + AFTER_MINUTES)
@@ -137,8 +138,11 @@ fn trace(s: &Scenario, params: &ModelParams) -> Trace {
     }
 }
 
-fn rise_at(s: &Scenario, params: &ModelParams) -> usize {
-    params.warmup_minutes as usize + STEADY_MINUTES + s.offset as usize
+fn rise_at(s: &Scenario, params: &ModelParams, cadence: &Cadence) -> usize {
+    params.warmup_minutes as usize
+        + cadence.calm_minutes as usize
+        + STEADY_MINUTES
+        + s.offset as usize
 }
 
 /// The model the cases run on: the defaults with a fixed starting capacity and no scale-down
@@ -153,8 +157,8 @@ pub fn case_params() -> ModelParams {
 
 /// Runs one case with ours (`settings`, `cadence`) on `params`.
 pub fn run_case(s: &Scenario, settings: &Settings, cadence: Cadence, params: &ModelParams) -> Case {
-    let t = trace(s, params);
-    let rise = rise_at(s, params);
+    let t = trace(s, params, &cadence);
+    let rise = rise_at(s, params, &cadence);
     let run = simulate(
         &t,
         params,
