@@ -532,31 +532,26 @@ fn a_doubling_and_crumbs_of_traffic_are_not_jumps_but_traffic_after_silence_is()
     let (s, now) = (defaults(), noon());
     let c = calm_cadence();
     let last = settled(now);
+    // `level` units/s with one minute (11:50) at `peak`, polled after `last`.
+    let spike = |level: f64, peak: f64| {
+        let mut rates = [level; 28];
+        rates[20] = peak;
+        poll(
+            &c,
+            &s,
+            Some(&last),
+            &state(100),
+            &published(now, &rates),
+            now,
+        )
+        .1
+    };
     // Exactly twice the largest of the 5 before: the growth the guarantee covers.
-    let mut rates = [5.0; 28];
-    rates[20] = 10.0;
-    let (_, p) = poll(
-        &c,
-        &s,
-        Some(&last),
-        &state(100),
-        &published(now, &rates),
-        now,
-    );
+    let p = spike(5.0, 10.0);
     assert_ne!(p.why, Why::RecentJump);
     assert_eq!(p.calm_since, last.calm_since);
     // 0.1 to 0.9 units/s: nine times, but below a unit per second.
-    let mut rates = [0.1; 28];
-    rates[20] = 0.9;
-    let (_, p) = poll(
-        &c,
-        &s,
-        Some(&last),
-        &state(100),
-        &published(now, &rates),
-        now,
-    );
-    assert_ne!(p.why, Why::RecentJump);
+    assert_ne!(spike(0.1, 0.9).why, Why::RecentJump);
     // No datapoint (no requests) and then 2 units/s: traffic arriving is a jump.
     let mut minutes = vec![Minute::GAP; 20];
     minutes.extend(steady(2.0, 8));
