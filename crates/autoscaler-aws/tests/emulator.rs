@@ -396,11 +396,13 @@ async fn a_warm_container_lets_quiet_series_rest() {
     let key = "t-warm";
     let t = now();
     table(&c, "warm-quiet", Some((100, 100)), &[], &[(key, "on")]).await;
-    seed(&c, "warm-quiet", None, Dimension::Read, t, 30, 5.0, 0.0).await;
-    seed(&c, "warm-quiet", None, Dimension::Write, t, 30, 5.0, 0.0).await;
-    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute).
+    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute),
+    // once calm for the cadence's wait: the traffic began before the cold start reads back.
     let mut config = config(key);
     config.cadence.max_interval_minutes = 10;
+    let calm = (config.cadence.calm_minutes + config.cadence.doubling_minutes + 30) as usize;
+    seed(&c, "warm-quiet", None, Dimension::Read, t, calm, 5.0, 0.0).await;
+    seed(&c, "warm-quiet", None, Dimension::Write, t, calm, 5.0, 0.0).await;
     let mut warm = Warm::new(config.cadence);
 
     let cold = run_with(&c, &config, Direction::Up, t, Deadline::NONE, &mut warm)
@@ -408,15 +410,21 @@ async fn a_warm_container_lets_quiet_series_rest() {
         .unwrap();
     assert_eq!((cold.series_read, cold.series_resting), (2, 0));
     assert!(cold.calls.metrics_requested > 0);
-    assert_eq!(
+    let polled = |table: &str| {
         warm.polled(&autoscaler_aws::aws::SeriesKey {
-            table: "warm-quiet".into(),
+            table: table.into(),
             index: None,
             dimension: Dimension::Read,
         })
-        .map(|p| p.interval_minutes()),
-        Some(i64::from(config.cadence.max_interval_minutes)),
-        "5% of capacity: the longest interval"
+        .map(|p| (p.interval_minutes(), p.why))
+    };
+    assert_eq!(
+        polled("warm-quiet"),
+        Some((
+            i64::from(config.cadence.max_interval_minutes),
+            scaling_policy::cadence::Why::MaxInterval
+        )),
+        "5% of capacity, calm for hours: the longest interval"
     );
     // A minute later nothing is due: no GetMetricData at all, no decision.
     let next = run_with(
@@ -449,4 +457,42 @@ async fn a_warm_container_lets_quiet_series_rest() {
         .await
         .unwrap();
     assert_eq!(again.series_read, 2);
+}
+
+#[tokio::test]
+async fn traffic_arriving_on_a_silent_table_is_read_every_minute() {
+    use autoscaler_aws::{Deadline, Warm, run_with};
+    let c = clients().await;
+    let key = "t-arrived";
+    let t = now();
+    table(&c, "arrived", Some((100, 100)), &[], &[(key, "on")]).await;
+    // The warm table's quiet traffic, but only for the last half hour: a jump from nothing.
+    seed(&c, "arrived", None, Dimension::Read, t, 30, 5.0, 0.0).await;
+    seed(&c, "arrived", None, Dimension::Write, t, 30, 5.0, 0.0).await;
+    let mut config = config(key);
+    config.cadence.max_interval_minutes = 10;
+    let mut warm = Warm::new(config.cadence);
+    for minute in 0..2 {
+        let s = run_with(
+            &c,
+            &config,
+            Direction::Up,
+            t.plus_secs(60 * minute),
+            Deadline::NONE,
+            &mut warm,
+        )
+        .await
+        .unwrap();
+        assert_eq!((s.series_read, s.series_resting), (2, 0), "minute {minute}");
+        let polled = warm.polled(&autoscaler_aws::aws::SeriesKey {
+            table: "arrived".into(),
+            index: None,
+            dimension: Dimension::Read,
+        });
+        assert_eq!(
+            polled.map(|p| (p.interval_minutes(), p.why)),
+            Some((1, scaling_policy::cadence::Why::RecentJump)),
+            "minute {minute}"
+        );
+    }
 }

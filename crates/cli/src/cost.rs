@@ -495,7 +495,9 @@ async fn from_account(args: &Args, cadence: Cadence) -> Result<Fleet, Error> {
     }
     .floor_minute();
     let from = end.plus_secs(-3_600 * i64::from(args.hours));
-    let lead = from.plus_secs(-60 * i64::from(BUCKET_WINDOW_MINUTES));
+    // The replay starts with a cold start at `from`, whose first polls read this far back.
+    let lead =
+        from.plus_secs(-60 * i64::from(BUCKET_WINDOW_MINUTES.max(cadence.first_poll_minutes())));
     let (fetched, calls) = autoscaler_aws::calls::counted(async {
         let discovery = discover_and_prepare(&aws.clients, &aws.config)
             .await

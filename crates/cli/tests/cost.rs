@@ -29,24 +29,43 @@ const SERIES: &[(&str, Option<&str>, f64, f64, f64)] = &[
     ("cost-throttled", None, 30.0, 120.0, 120.0),
 ];
 
-/// Publishes the traffic of the minute starting at `minute`, for every series and dimension.
-async fn publish(c: &autoscaler_aws::Clients, minute: Timestamp) {
+/// Publishes the traffic of the `minutes` minutes from `first`, for every series and dimension.
+async fn publish(c: &autoscaler_aws::Clients, first: Timestamp, minutes: usize) {
     for (table, index, rate, throttled, key_range) in SERIES {
         for dimension in Dimension::BOTH {
             let m = SeedMinute {
                 consumed: rate * 60.0,
                 throttled: *throttled,
             };
-            put_minutes(c, table, *index, dimension, minute, &[m])
+            put_minutes(c, table, *index, dimension, first, &vec![m; minutes])
                 .await
                 .unwrap_or_else(|e| panic!("seed {table}: {e}"));
             if *key_range > 0.0 {
                 let metric = autoscaler_aws::aws::metric_names(dimension).key_range;
-                put_values(c, table, *index, metric, minute, 60, &[*key_range])
-                    .await
-                    .unwrap_or_else(|e| panic!("seed {table}: {e}"));
+                put_values(
+                    c,
+                    table,
+                    *index,
+                    metric,
+                    first,
+                    60,
+                    &vec![*key_range; minutes],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("seed {table}: {e}"));
             }
         }
+    }
+}
+
+/// Publishes every minute from `*minute` to the one CloudWatch has published by `now`, and
+/// moves `*minute` past them.
+async fn catch_up(c: &autoscaler_aws::Clients, minute: &mut Timestamp, now: Timestamp) {
+    let until = published_before(now);
+    if *minute < until {
+        let minutes = usize::try_from(until.secs_since(*minute) / 60).unwrap_or(0);
+        publish(c, *minute, minutes).await;
+        *minute = until;
     }
 }
 
@@ -65,31 +84,26 @@ async fn an_hour_of_real_queries_is_what_cost_projects() {
     .await;
     table(&c, "cost-throttled", Some((100, 100)), &[], &tag).await;
     table(&c, "cost-idle", Some((10, 10)), &[], &tag).await;
-    // The simulated hour ends well in the past, so that every datapoint is.
-    let start = autoscaler_aws::now().floor_minute().plus_secs(-120 * 60);
-    let end = start.plus_secs(60 * 60);
-    // 40 minutes of traffic before the first run, as published by then.
-    let mut minute = start.plus_secs(-40 * 60);
-    let catch_up = |now: Timestamp| published_before(now);
-    while minute < catch_up(start.plus_secs(5)) {
-        publish(&c, minute).await;
-        minute = minute.plus_secs(60);
-    }
-
-    recorder::start();
     // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute,
     // and only the throttle events rest): the projection below is asked for the same.
     let mut config = config(KEY);
     config.cadence.max_interval_minutes = 10;
+    // The simulated hour ends well in the past, so that every datapoint is.
+    let start = autoscaler_aws::now().floor_minute().plus_secs(-120 * 60);
+    let end = start.plus_secs(60 * 60);
+    // The traffic began before the first run's cold start reads back (the cadence's calm
+    // wait), as published by then: a steady fleet, not one whose traffic just arrived.
+    let history = config.cadence.first_poll_minutes() + 40;
+    let mut minute = start.plus_secs(-60 * i64::from(history));
+    catch_up(&c, &mut minute, start.plus_secs(5)).await;
+
+    recorder::start();
     let mut warm = Warm::new(config.cadence);
     let mut reported = 0;
     let mut resting = 0;
     for i in 0..60 {
         let now = start.plus_secs(60 * i + 5);
-        while minute < catch_up(now) {
-            publish(&c, minute).await;
-            minute = minute.plus_secs(60);
-        }
+        catch_up(&c, &mut minute, now).await;
         let s = run_with(&c, &config, Direction::Up, now, Deadline::NONE, &mut warm)
             .await
             .unwrap_or_else(|e| panic!("run at {now}: {e}"));

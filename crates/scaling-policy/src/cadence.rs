@@ -292,6 +292,19 @@ fn minutes_between(from: Timestamp, now: Timestamp) -> u32 {
 }
 
 impl Cadence {
+    /// The minutes a first poll (a cold start, a new table) reads back to judge whether the
+    /// series is calm, when the cadence spaces polls out: the calm wait and the jump test's
+    /// look back, so that a cold start does not wait that long to learn whether the series
+    /// jumps (the price is per metric, whatever the window). 0 when every poll is a minute
+    /// apart.
+    pub fn first_poll_minutes(&self) -> u32 {
+        if self.max_interval_minutes > 1 {
+            self.calm_minutes.saturating_add(self.doubling_minutes)
+        } else {
+            0
+        }
+    }
+
     /// Whether a series last polled as `last` and now provisioned with `capacity` is due at
     /// `now`: never polled (a cold start, a new table), its time has come, or its capacity is
     /// not the one its last poll planned for.
@@ -330,14 +343,9 @@ impl Cadence {
             fetch_minutes: 0,
             replayed_minutes,
         };
-        // A first poll of a cadence that spaces polls out also reads the calm span, so that a
-        // cold start does not wait that long to learn whether the series jumps (the price is
-        // per metric, whatever the window).
         let calm = match last {
-            None if self.max_interval_minutes > 1 => {
-                self.calm_minutes.saturating_add(self.doubling_minutes)
-            }
-            _ => 0,
+            None => self.first_poll_minutes(),
+            Some(_) => 0,
         };
         plan.fetch_minutes = plan
             .reach_minutes(settings)

@@ -244,7 +244,8 @@ pub struct Shadow {
 
 /// What the functions would have requested for one series that published `observed` (its
 /// CloudWatch datapoints per minute, key-range causes attributed, reaching back at least
-/// [`scaling_policy::cadence::BUCKET_WINDOW_MINUTES`] before `from`), had they run every minute of
+/// [`scaling_policy::cadence::BUCKET_WINDOW_MINUTES`] and [`Cadence::first_poll_minutes`] before
+/// `from`), had they run every minute of
 /// `[from, to)` after a cold start at `from`: scale-up as the cadence says, scale-down at
 /// `scale_down` (UTC), each minute's datapoint visible `publish_delay` minutes
 /// after it ends. Capacity starts at `capacity` and follows the increases scale-up decides (in
