@@ -257,14 +257,18 @@ async fn a_steady_table_gets_a_reservation_a_spiky_one_on_demand_an_idle_one_the
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// 40 units/s in four daily peaks ending at 03:15, 10:15, 16:15 and 21:15 UTC, 2 otherwise.
+/// 40 units/s in four daily peaks ending at 03:15, 10:15, 16:15 and 21:15 UTC, 8 otherwise: at
+/// whatever time of day the test runs (its 1.5 days end now), ours replayed at the deployed
+/// times is at least 13% cheaper than on-demand, so the table is advised onto provisioned (with
+/// 2 otherwise the margin was a few percent either way, and the test passed or failed by the
+/// hour).
 fn four_peaks(t: Timestamp) -> f64 {
     let minute = t.unix().rem_euclid(DAY) / 60;
     let peaks = [(60, 195), (480, 615), (840, 975), (1140, 1275)];
     if peaks.iter().any(|(a, b)| (*a..*b).contains(&minute)) {
         40.0
     } else {
-        2.0
+        8.0
     }
 }
 
