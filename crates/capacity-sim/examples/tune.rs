@@ -9,8 +9,9 @@
 //! cargo run --release -p capacity-sim --example tune -- ../shared/traces/raw
 //! ```
 //!
-//! The cadence's variants (`MaxPollMinutes` and the calm wait, with the shipped settings) alone:
-//! `... --example tune -- ../shared/traces/raw cadence`.
+//! The cadence's variants alone, with the shipped settings: `MaxPollMinutes` and the calm wait
+//! (`... --example tune -- ../shared/traces/raw cadence`), or the hot rule's share of the target
+//! at `MaxPollMinutes=10` (`... hot`).
 //!
 //! Prints, per variant and schedule, the advantage's geometric mean and its lowest trace, and
 //! ours' cost against TT70 (geometric mean and worst trace).
@@ -224,12 +225,26 @@ fn main() {
             ));
         }
     }
-    // A second argument: one variant's index, or `cadence` for the cadence's variants alone.
+    // The hot rule's share of the target, at `MaxPollMinutes=10`.
+    for hot in [0.4, 0.5, 0.6, 0.7, 0.8, 1.0] {
+        variants.push((
+            format!("max poll 10 / hot {hot}"),
+            d.clone(),
+            Cadence {
+                max_interval_minutes: 10,
+                hot_share: hot,
+                ..Cadence::default()
+            },
+        ));
+    }
+    // A second argument: one variant's index, `cadence` for the calm wait's variants alone, or
+    // `hot` for the hot rule's.
     let only = std::env::args().nth(2);
     for (i, (label, s, cadence)) in variants.iter().enumerate() {
         let wanted = match only.as_deref() {
             None => true,
-            Some("cadence") => label.starts_with("max poll"),
+            Some("cadence") => label.contains("/ calm"),
+            Some("hot") => label.contains("/ hot"),
             Some(n) => n.parse::<usize>().is_ok_and(|o| o == i),
         };
         if !wanted {

@@ -5,8 +5,14 @@
 //!
 //! **Every minute** ([`Cadence::next`]) after an increase ([`Why::Increased`]), while requests
 //! are throttled for lack of capacity or of unknown cause ([`Why::Throttled`]), and while demand
-//! is at or above the target utilisation ([`Why::Hot`]: the rise since the last increase may go
-//! on, and the trigger is near; this is what keeps busy tables answered within a minute).
+//! is at or above half the target utilisation ([`Why::Hot`], [`Cadence::hot_share`]: the rise
+//! since the last increase may go on, and from there a jump the guarantee does not cover
+//! throttles at once; this is what keeps busy tables answered within a minute). Demand counts as
+//! at least [`JUMP_FLOOR_UNITS`] (a rise to just under it is no jump, so it may come any
+//! minute): a table of 1 or 2 units is hot. Half the target was tuned on the shared traces
+//! (`cargo run --release -p capacity-sim --example tune -- ../shared/traces/raw hot`, shares
+//! 0.4 to 1 at `MaxPollMinutes=10`): from 0.6 down, no trace throttles more than when read
+//! every minute but one; at 0.5 none does, on the synthetic traces either.
 //!
 //! **Shipped: consumed capacity every minute** ([`Cadence::default`]: a longest interval of 1),
 //! and the combined throttle series only every [`Cadence::throttles_interval_minutes`] (10)
@@ -134,6 +140,11 @@ pub struct Cadence {
     /// it, [`newest_jump`]) before its consumed capacity is read less often than every minute
     /// ([`Why::RecentJump`]). 0: no such wait.
     pub calm_minutes: u32,
+    /// The share of the target utilisation from which a series is hot ([`Why::Hot`]): its
+    /// demand (times its growth, or the seasonal floor, and at least [`JUMP_FLOOR_UNITS`]) at or
+    /// above `hot_share` times the target times capacity is read every minute. 1: at the target
+    /// itself; shipped 0.5 (see the module header).
+    pub hot_share: f64,
 }
 
 impl Default for Cadence {
@@ -146,6 +157,7 @@ impl Default for Cadence {
             update_minutes: 1,
             burst_secs: 300.0,
             calm_minutes: 360,
+            hot_share: 0.5,
         }
     }
 }
@@ -168,6 +180,7 @@ impl Cadence {
         update_minutes: 1,
         burst_secs: 300.0,
         calm_minutes: 0,
+        hot_share: 0.5,
     };
 }
 
@@ -489,7 +502,9 @@ impl Cadence {
         let expected = input
             .history
             .and_then(|h| seasonal::expected_peak(h, now, settings.seasonal_ahead_minutes));
-        let level = (n.peak_demand.unwrap_or(0.0) * n.growth.max(1.0)).max(expected.unwrap_or(0.0));
+        let level = (n.peak_demand.unwrap_or(0.0) * n.growth.max(1.0))
+            .max(expected.unwrap_or(0.0))
+            .max(JUMP_FLOOR_UNITS);
         let bucket = bucket_lower_bound(
             input.usage,
             now,
@@ -506,7 +521,7 @@ impl Cadence {
             burst_secs: self.burst_secs,
             doubling_minutes: self.doubling_minutes.max(1),
         };
-        if worst.level >= settings.target * capacity {
+        if worst.level >= self.hot_share * settings.target * capacity {
             return poll(1, Why::Hot);
         }
         let deadline = worst.answer_deadline(t0, self.answer_minutes);

@@ -115,28 +115,83 @@ fn two_doublings_away_the_guarantee_sets_the_interval() {
     assert_eq!(interval(&p), (7, Why::Guarantee));
 }
 
+/// [`cadence`] hot only at the target itself, so that the guarantee's own intervals show
+/// between half the target and the target.
+fn hot_at_target() -> Cadence {
+    Cadence {
+        hot_share: 1.0,
+        ..cadence()
+    }
+}
+
 #[test]
 fn one_doubling_away_it_is_read_within_three_minutes() {
     let (s, now) = (defaults(), noon());
     // 45 units/s: a doubling (90) reaches the trigger at once; the minute it happens in is
     // published after this poll, so a poll three minutes from now answers within three minutes.
-    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 45.0), now);
+    let (_, p) = poll(
+        &hot_at_target(),
+        &s,
+        None,
+        &state(100),
+        &flat(now, 45.0),
+        now,
+    );
     assert_eq!(interval(&p), (3, Why::Guarantee));
     // Nearer the trigger with a full bucket (65 units/s: 30 minutes fill it), the same: a
     // doubling to 130 drains 30 units/s out of 30,000 in 16 minutes.
-    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 65.0), now);
+    let (_, p) = poll(
+        &hot_at_target(),
+        &s,
+        None,
+        &state(100),
+        &flat(now, 65.0),
+        now,
+    );
     assert_eq!(interval(&p), (3, Why::Guarantee));
 }
 
 #[test]
-fn at_or_above_the_target_it_is_hot() {
+fn from_half_the_target_it_is_hot() {
     let (s, now) = (defaults(), noon());
-    // 70 units/s on 100 is the 70% target: the rise that brought it there may go on, and the
-    // trigger is 14% away. Every minute, as before the cadence.
-    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 70.0), now);
+    // 35 units/s on 100 is half the 70% target: a jump the guarantee does not cover (more than
+    // a doubling, after hours of calm) throttles at once from here, so it is read every minute,
+    // as before the cadence.
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 35.0), now);
     assert_eq!(interval(&p), (1, Why::Hot));
-    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 69.0), now);
+    let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 34.0), now);
+    assert_eq!(interval(&p), (7, Why::Guarantee));
+    // Hot at the target itself: 69 units/s is then left to the guarantee.
+    let (_, p) = poll(
+        &hot_at_target(),
+        &s,
+        None,
+        &state(100),
+        &flat(now, 70.0),
+        now,
+    );
+    assert_eq!(interval(&p), (1, Why::Hot));
+    let (_, p) = poll(
+        &hot_at_target(),
+        &s,
+        None,
+        &state(100),
+        &flat(now, 69.0),
+        now,
+    );
     assert_eq!(interval(&p), (3, Why::Guarantee));
+}
+
+#[test]
+fn a_trickle_on_a_tiny_table_is_hot() {
+    let (s, now) = (defaults(), noon());
+    // 0.3 units/s on 1: a rise to just under 1 unit/s is no jump (JUMP_FLOOR_UNITS), so it may
+    // come any minute unnoticed by the calm wait, and it is above the trigger: every minute.
+    let (_, p) = poll(&cadence(), &s, None, &state(1), &flat(now, 0.3), now);
+    assert_eq!(interval(&p), (1, Why::Hot));
+    // On 10 units, the same trickle rests: 1 unit/s is below half the target.
+    let (_, p) = poll(&cadence(), &s, None, &state(10), &flat(now, 0.3), now);
+    assert_eq!(p.why, Why::MaxInterval);
 }
 
 #[test]
@@ -146,7 +201,7 @@ fn near_the_trigger_with_an_empty_bucket_it_is_read_every_minute() {
     // minutes since then left (35 units/s x 120 s), and a doubling to 130 drains it in 140 s.
     let mut st = state(100);
     st.last_increase = Some(now.floor_minute().plus_secs(-5 * 60));
-    let (_, p) = poll(&cadence(), &s, None, &st, &flat(now, 65.0), now);
+    let (_, p) = poll(&hot_at_target(), &s, None, &st, &flat(now, 65.0), now);
     assert_eq!(interval(&p), (1, Why::BurstBucket));
 }
 
@@ -213,7 +268,7 @@ fn key_range_throttling_alone_does_not_mean_every_minute() {
 
 #[test]
 fn the_seasonal_expectation_counts_as_demand() {
-    let (now, c) = (noon(), cadence());
+    let (now, c) = (noon(), hot_at_target());
     let s = Settings {
         seasonal_ahead_minutes: 60,
         ..defaults()
@@ -331,7 +386,7 @@ fn a_jump_read_late_keeps_the_growth_the_next_run_would_have_seen() {
 #[test]
 fn the_throttle_series_are_read_at_least_every_max_interval() {
     let s = defaults();
-    let c = cadence();
+    let c = hot_at_target();
     let st = state(100);
     let start = noon();
     let mut last: Option<Polled> = None;
