@@ -9,13 +9,9 @@ use capacity_sim::{ModelParams, ScaleDownSchedule, Trace, simulate};
 use scaling_policy::cadence::Cadence;
 use scaling_policy::{Settings, Timestamp};
 
-/// The shipped cadence with a longest interval of 10 minutes (`MaxPollMinutes=10`): the
-/// shipped 1 reads consumed capacity every minute, which the guarantee covers trivially.
+/// The shipped cadence (`MaxPollMinutes=10`).
 fn shipped() -> Cadence {
-    Cadence {
-        max_interval_minutes: 10,
-        ..Cadence::default()
-    }
+    Cadence::default()
 }
 
 #[test]
@@ -144,7 +140,7 @@ fn every_minute_costs_two_metrics_a_minute_plus_the_history() {
 }
 
 #[test]
-fn a_quiet_series_rests_and_a_steady_one_is_read_every_three_minutes() {
+fn a_quiet_series_rests_and_a_steady_one_at_its_target_is_read_every_minute() {
     let params = ModelParams {
         initial_capacity: Some(100),
         scale_down: ScaleDownSchedule::default(),
@@ -177,15 +173,26 @@ fn a_quiet_series_rests_and_a_steady_one_is_read_every_three_minutes() {
     );
     // The scale-down function reads every series at each of its runs, with its own history.
     assert_eq!(ours.bill().scale_down_metrics, 4 * (2 + 2));
-    // Lowered to 3 units at the first scale-down (06:00), 2 units/s is 67%: a doubling reaches
-    // the trigger, so from then on it is read every three minutes; the throttle series every
-    // ten.
+    // Lowered to 3 units at the first scale-down (06:00), 2 units/s is 67%, above half the
+    // target: hot, so from then on its consumed capacity is read every minute; the throttle
+    // series every ten.
     let b = bill_of(&trace, no_wait, &params);
     let every = bill_of(&trace, Cadence::EVERY_MINUTE, &params);
     assert_eq!(every.polls, day as u64);
-    let after = (day as u64 - 360) / 3;
-    assert!((after..=after + 60).contains(&b.polls), "{} polls", b.polls);
-    assert!(b.poll_metrics <= b.polls + b.polls.div_ceil(3) + 1);
+    // Before 06:00, 2% of 100 rests (its polls fewer than one every three minutes).
+    let after = day as u64 - 360;
+    assert!(
+        (after..after + 360 / 3).contains(&b.polls),
+        "{} polls",
+        b.polls
+    );
+    // The throttle series: at each resting poll before 06:00, every ten minutes after.
+    let throttle_reads = b.poll_metrics - b.polls;
+    assert!(
+        (after / 10..=b.polls - after + after / 10 + 1).contains(&throttle_reads),
+        "{throttle_reads} throttle reads in {} polls",
+        b.polls
+    );
     // An idle table (no datapoint at all) rests the longest.
     let idle = flat_trace(None, 30 + day);
     let b = bill_of(&idle, shipped(), &params);
