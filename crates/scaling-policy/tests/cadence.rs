@@ -123,30 +123,29 @@ fn hot_at_target() -> Cadence {
     }
 }
 
-#[test]
-fn one_doubling_away_it_is_read_within_three_minutes() {
-    let (s, now) = (defaults(), noon());
-    // 45 units/s: a doubling (90) reaches the trigger at once; the minute it happens in is
-    // published after this poll, so a poll three minutes from now answers within three minutes.
-    let (_, p) = poll(
+/// The next poll of a flat `rate` on 100 units at noon, cold, with [`hot_at_target`].
+fn at_target(rate: f64) -> Polled {
+    let now = noon();
+    poll(
         &hot_at_target(),
-        &s,
+        &defaults(),
         None,
         &state(100),
-        &flat(now, 45.0),
+        &flat(now, rate),
         now,
-    );
+    )
+    .1
+}
+
+#[test]
+fn one_doubling_away_it_is_read_within_three_minutes() {
+    // 45 units/s: a doubling (90) reaches the trigger at once; the minute it happens in is
+    // published after this poll, so a poll three minutes from now answers within three minutes.
+    let p = at_target(45.0);
     assert_eq!(interval(&p), (3, Why::Guarantee));
     // Nearer the trigger with a full bucket (65 units/s: 30 minutes fill it), the same: a
     // doubling to 130 drains 30 units/s out of 30,000 in 16 minutes.
-    let (_, p) = poll(
-        &hot_at_target(),
-        &s,
-        None,
-        &state(100),
-        &flat(now, 65.0),
-        now,
-    );
+    let p = at_target(65.0);
     assert_eq!(interval(&p), (3, Why::Guarantee));
 }
 
@@ -161,23 +160,9 @@ fn from_half_the_target_it_is_hot() {
     let (_, p) = poll(&cadence(), &s, None, &state(100), &flat(now, 34.0), now);
     assert_eq!(interval(&p), (7, Why::Guarantee));
     // Hot at the target itself: 69 units/s is then left to the guarantee.
-    let (_, p) = poll(
-        &hot_at_target(),
-        &s,
-        None,
-        &state(100),
-        &flat(now, 70.0),
-        now,
-    );
+    let p = at_target(70.0);
     assert_eq!(interval(&p), (1, Why::Hot));
-    let (_, p) = poll(
-        &hot_at_target(),
-        &s,
-        None,
-        &state(100),
-        &flat(now, 69.0),
-        now,
-    );
+    let p = at_target(69.0);
     assert_eq!(interval(&p), (3, Why::Guarantee));
 }
 
