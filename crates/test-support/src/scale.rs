@@ -106,20 +106,14 @@ pub fn targets() -> usize {
 /// The calls one run over the fleet makes, per API, with moto as DynamoDB: discovery in pages
 /// of [`RESOURCES_PER_PAGE`] (moto ends a page one resource early, at 99 tags: `ceil(2500/99)`
 /// = 26 calls, where DynamoDB's would be 25), one `DescribeTable` per table and one more per
-/// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page;
-/// with each series reading `recent_minutes` of recent datapoints (a cold scale-up reads the
-/// cadence's calm wait, [`Cadence::first_poll_minutes`]; scale-down its window), `GetMetricData`
-/// calls of two metrics per dimension per target, at most 500 queries
-/// and [`MAX_DATAPOINTS_PER_CALL`] datapoints each, for the recent datapoints, and for the
-/// seasonal history of the first [`HISTORY_SERIES_PER_RUN`] series (a cold start) one call per
-/// metric (consumed, throttle events) per as many series as CloudWatch's datapoint limit allows;
-/// one `UpdateTable` and two lease `UpdateItem` calls per changed table.
-///
-/// [`Cadence::first_poll_minutes`]: scaling_policy::cadence::Cadence::first_poll_minutes
-pub fn expected_calls(recent_minutes: u32) -> Vec<(&'static str, usize)> {
-    let series = targets() * 2;
-    let recent_per_call = (MAX_DATAPOINTS_PER_CALL / (2 * recent_minutes.max(1) as usize))
-        .clamp(1, MAX_QUERIES_PER_CALL / 2);
+/// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page,
+/// `ceil(metrics / 500)` `GetMetricData` calls (two metrics per dimension per target) for the
+/// recent datapoints, and for the seasonal history of the first
+/// [`HISTORY_SERIES_PER_RUN`] series (a cold start) one call per metric (consumed, throttle
+/// events) per as many series as CloudWatch's datapoint limit allows, one `UpdateTable` and two
+/// lease `UpdateItem` calls per changed table.
+pub fn expected_calls() -> Vec<(&'static str, usize)> {
+    let metrics = targets() * 2 * 2;
     let history_series = (targets() * 2).min(HISTORY_SERIES_PER_RUN);
     let (start, end) = seasonal::history_range(
         Timestamp::from_unix(0),
@@ -137,7 +131,7 @@ pub fn expected_calls(recent_minutes: u32) -> Vec<(&'static str, usize)> {
         ("DescribeTable", TABLES + CHANGED_PER_RUN),
         (
             "GetMetricData",
-            series.div_ceil(recent_per_call) + history_calls,
+            metrics.div_ceil(MAX_QUERIES_PER_CALL) + history_calls,
         ),
         ("GetResources", TABLES.div_ceil(moto_page)),
         ("UpdateItem", 2 * CHANGED_PER_RUN),
