@@ -360,9 +360,10 @@ impl Cadence {
             fetch_minutes: 0,
             replayed_minutes,
         };
-        let calm = match last {
-            None => self.first_poll_minutes(),
-            Some(_) => 0,
+        let calm = if last.is_none() {
+            self.first_poll_minutes()
+        } else {
+            0
         };
         plan.fetch_minutes = plan
             .reach_minutes(settings)
@@ -464,13 +465,14 @@ impl Cadence {
             Some(p) if !read_throttles => p.throttles_at,
             _ => t0,
         };
+        let doubling = self.doubling_minutes.max(1);
         let judged_from = input
             .usage
             .start
             .floor_minute()
-            .plus_secs(60 * i64::from(self.doubling_minutes.max(1)));
+            .plus_secs(60 * i64::from(doubling));
         let mut calm_since = last.map_or(judged_from, |p| p.calm_since);
-        if let Some(jump) = newest_jump(input.usage, self.doubling_minutes.max(1)) {
+        if let Some(jump) = newest_jump(input.usage, doubling) {
             calm_since = calm_since.max(jump.plus_secs(60));
         }
         let poll = |minutes: u32, why| Polled {
@@ -523,7 +525,7 @@ impl Cadence {
             trigger: settings.scale_up_trigger * capacity,
             bucket,
             burst_secs: self.burst_secs,
-            doubling_minutes: self.doubling_minutes.max(1),
+            doubling_minutes: doubling,
         };
         if worst.level >= self.hot_share * settings.target * capacity {
             return poll(1, Why::Hot);
