@@ -6,6 +6,11 @@
 //! 1. **Plans** every series of the managed tables with the cadence and the [`Warm`] state the
 //!    container kept from earlier runs: a series that is not due is *resting* and gets no
 //!    decision this run. No state (a cold start, a new table, the CLI) means everything is due.
+//!    A poll that wants the calm wait ([`Plan::calm`]: a series' first poll, when the cadence
+//!    spaces polls out) reads hours of datapoints; at most [`CALM_SERIES_PER_RUN`] a run do,
+//!    and the others read the recent window ([`Plan::without_calm`]) and are read every minute
+//!    until their turn, the next runs. A cold start of a large account then neither outgrows
+//!    the function's memory nor its time.
 //! 2. **First request**, one per window length among the due series' plans (a series' window
 //!    covers every minute its plan reads; one table tagged with a long window does not lengthen
 //!    every series, and the price is per metric whatever the window): consumed and combined
@@ -56,6 +61,13 @@ use crate::run::Direction;
 /// The most series whose seasonal history one run fetches (about eight requests): a cold start
 /// on a large account spreads the histories over its first runs instead of one long run.
 pub const HISTORY_SERIES_PER_RUN: usize = 200;
+
+/// The most series whose calm wait ([`Cadence::first_poll_minutes`], six hours of per-minute
+/// datapoints) one run reads. Read for every series at once, a cold start of 2,500 tables
+/// (8,336 series) peaked at 228 MB and 81 s (`scripts/bench-scale`), past the function's 128 MB
+/// and 50 s; 500 series hold fewer datapoints than the recent windows of all 8,336, so that
+/// account is judged in 17 runs, each read every minute until its turn.
+pub const CALM_SERIES_PER_RUN: usize = 500;
 
 /// The period of the seasonal history's datapoints, seconds.
 pub const HISTORY_PERIOD_SECS: i64 = 300;
@@ -177,6 +189,7 @@ fn plan(warm: &Warm, t: &SeriesToRead<'_>, direction: Direction, now: Timestamp)
             throttles: true,
             fetch_minutes: t.settings.down_window_minutes,
             replayed_minutes: 0,
+            calm: false,
         }),
     }
 }
@@ -199,8 +212,13 @@ pub async fn read(
     // (the price is per metric, whatever the window, so this costs nothing).
     let mut full: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
     let mut consumed_only: BTreeMap<u32, Vec<SeriesKey>> = BTreeMap::new();
-    for t in series {
-        match plan(warm, t, direction, now) {
+    let mut plans: Vec<(&SeriesToRead<'_>, Option<Plan>)> = series
+        .iter()
+        .map(|t| (t, plan(warm, t, direction, now)))
+        .collect();
+    bound_calm_reads(&mut plans, CALM_SERIES_PER_RUN);
+    for (t, p) in plans {
+        match p {
             None => {
                 readings.resting.insert(t.key.clone());
             }
@@ -239,6 +257,21 @@ pub async fn read(
     }
     read_history(clients, warm, series, &mut readings, now).await;
     readings
+}
+
+/// Leaves the calm wait ([`Plan::calm`]) to the first `most` plans that want it; the others
+/// read the recent window ([`Plan::without_calm`]) and want it again at their next poll.
+fn bound_calm_reads(plans: &mut [(&SeriesToRead<'_>, Option<Plan>)], most: usize) {
+    let mut granted = 0;
+    for (t, plan) in plans.iter_mut() {
+        if let Some(p) = plan.as_mut().filter(|p| p.calm) {
+            if granted < most {
+                granted += 1;
+            } else {
+                *p = p.without_calm(t.settings);
+            }
+        }
+    }
 }
 
 /// Fetches the stale histories of the series read this run (with their recent datapoints), at
@@ -643,6 +676,56 @@ fn ceil_to(t: Timestamp, step: i64) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_most_so_many_series_read_the_calm_wait_in_one_run() {
+        let cadence = Cadence {
+            max_interval_minutes: 10,
+            ..Cadence::default()
+        };
+        let warm = Warm::new(cadence);
+        let settings = Settings::default();
+        let now = Timestamp::from_unix(86_400 * 20_000 + 12 * 3_600);
+        let series: Vec<SeriesToRead<'_>> = ["a", "b", "c", "d"]
+            .into_iter()
+            .map(|table| SeriesToRead {
+                key: SeriesKey {
+                    table: table.into(),
+                    index: None,
+                    dimension: scaling_policy::Dimension::Read,
+                },
+                settings: &settings,
+                state: DimensionState {
+                    provisioned: 100,
+                    budget: Default::default(),
+                    last_increase: None,
+                },
+            })
+            .collect();
+        let mut plans: Vec<_> = series
+            .iter()
+            .map(|t| (t, plan(&warm, t, Direction::Up, now)))
+            .collect();
+        // A series at rest and one that read its wait already take no share of the budget.
+        plans[0].1 = None;
+        plans[1].1 = plans[1].1.map(|p| p.without_calm(&settings));
+        bound_calm_reads(&mut plans, 1);
+        let got: Vec<Option<(bool, u32)>> = plans
+            .iter()
+            .map(|(_, p)| p.map(|p| (p.calm, p.fetch_minutes)))
+            .collect();
+        let long = cadence.first_poll_minutes();
+        assert!(long > 30);
+        assert_eq!(
+            got,
+            [
+                None,
+                Some((false, 30)),
+                Some((true, long)),
+                Some((false, 30))
+            ]
+        );
+    }
 
     #[test]
     fn coarse_sums_are_spread_over_their_minutes() {

@@ -204,6 +204,10 @@ pub enum Why {
     /// Demand jumped beyond the growth the guarantee covers less than
     /// [`Cadence::calm_minutes`] ago: a series that surprises is read every minute.
     RecentJump,
+    /// The calm wait has not been read yet (the shell left this series' long first read to a
+    /// later run, [`Plan::without_calm`]): whether it jumps is not known, so every minute
+    /// until it is read.
+    CalmUnread,
     /// A doubling would drain the burst bucket before an increase made later took effect.
     BurstBucket,
     /// The interval the reaction guarantee allows.
@@ -225,6 +229,7 @@ impl Why {
             Why::Throttled => "throttled",
             Why::Hot => "hot",
             Why::RecentJump => "recent_jump",
+            Why::CalmUnread => "calm_unread",
             Why::BurstBucket => "burst_bucket",
             Why::Guarantee => "guarantee",
             Why::MaxInterval => "max_interval",
@@ -250,6 +255,9 @@ pub struct Polled {
     /// saw (or, when they saw none, the first minute they could judge): the series is calm
     /// since then ([`Cadence::calm_minutes`]).
     pub calm_since: Timestamp,
+    /// A poll read the whole calm wait ([`Plan::calm`]): `calm_since` is judged from every
+    /// minute of it. Until then the series is read every minute ([`Why::CalmUnread`]).
+    pub calm_read: bool,
     /// Why then.
     pub why: Why,
 }
@@ -272,6 +280,10 @@ pub struct Plan {
     /// (of the kind this poll reads) were last read: the poll decides as each of them would
     /// have ([`Cadence::decide`]). 0 after a cold start or a poll the minute before.
     pub replayed_minutes: u32,
+    /// The poll reads the calm wait ([`Cadence::first_poll_minutes`]) to judge whether the
+    /// series is calm: its first poll (a cold start, a new table), and each poll after until
+    /// one does. The shell may leave it to a later run ([`Plan::without_calm`]).
+    pub calm: bool,
 }
 
 impl Plan {
@@ -283,6 +295,24 @@ impl Plan {
                 .up_window_minutes
                 .max(GROWTH_MINUTES + PUBLICATION_SLACK_MINUTES),
         )
+    }
+
+    /// Minutes a poll that does not read the calm wait fetches: its decisions' reach and the
+    /// burst-bucket estimate's ([`BUCKET_WINDOW_MINUTES`]).
+    fn recent_minutes(&self, settings: &Settings) -> u32 {
+        self.reach_minutes(settings).max(BUCKET_WINDOW_MINUTES)
+    }
+
+    /// This plan without the calm wait's long read: the shell bounds how many series read it in
+    /// one run (on a cold start of a large account, the whole wait of every series would outgrow
+    /// the function's memory and time). The series then stays unjudged, read every minute
+    /// ([`Why::CalmUnread`]), and its next poll asks for the wait again.
+    pub fn without_calm(self, settings: &Settings) -> Plan {
+        Plan {
+            calm: false,
+            fetch_minutes: self.recent_minutes(settings),
+            ..self
+        }
     }
 }
 
@@ -355,20 +385,17 @@ impl Cadence {
         };
         let read_since = last.map(|p| if throttles { p.throttles_at } else { p.at });
         let replayed_minutes = read_since.map_or(0, |t| minutes_between(t, now).saturating_sub(1));
+        let calm = self.first_poll_minutes() > 0 && last.is_none_or(|p| !p.calm_read);
         let mut plan = Plan {
             throttles,
             fetch_minutes: 0,
             replayed_minutes,
+            calm,
         };
-        let calm = if last.is_none() {
-            self.first_poll_minutes()
-        } else {
-            0
-        };
-        plan.fetch_minutes = plan
-            .reach_minutes(settings)
-            .max(BUCKET_WINDOW_MINUTES)
-            .max(calm);
+        plan.fetch_minutes = plan.recent_minutes(settings);
+        if calm {
+            plan.fetch_minutes = plan.fetch_minutes.max(self.first_poll_minutes());
+        }
         Some(plan)
     }
 
@@ -471,7 +498,12 @@ impl Cadence {
             .start
             .floor_minute()
             .plus_secs(60 * i64::from(doubling));
-        let mut calm_since = last.map_or(judged_from, |p| p.calm_since);
+        // A poll that read the whole wait judges it afresh; the others go on from the last.
+        let mut calm_since = match last {
+            Some(p) if !plan.calm => p.calm_since,
+            _ => judged_from,
+        };
+        let calm_read = plan.calm || last.is_some_and(|p| p.calm_read);
         if let Some(jump) = newest_jump(input.usage, doubling) {
             calm_since = calm_since.max(jump.plus_secs(60));
         }
@@ -481,6 +513,7 @@ impl Cadence {
             throttles_at,
             capacity: decision.to,
             calm_since,
+            calm_read,
             why,
         };
         // Raised, at max or throttled first, even every minute: the reason decides whether the
@@ -497,6 +530,9 @@ impl Cadence {
         }
         if max == 1 {
             return poll(1, Why::EveryMinute);
+        }
+        if !calm_read && self.first_poll_minutes() > 0 {
+            return poll(1, Why::CalmUnread);
         }
         if minutes_between(calm_since, now) < self.calm_minutes {
             return poll(1, Why::RecentJump);

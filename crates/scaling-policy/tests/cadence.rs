@@ -59,6 +59,7 @@ fn settled(now: Timestamp) -> Polled {
         throttles_at: now.floor_minute().plus_secs(-600),
         capacity: 100,
         calm_since: long_ago,
+        calm_read: true,
         why: Why::MaxInterval,
     }
 }
@@ -358,6 +359,7 @@ fn a_jump_read_late_keeps_the_growth_the_next_run_would_have_seen() {
         throttles: true,
         fetch_minutes: 30,
         replayed_minutes: 3,
+        calm: false,
     };
     let late = c.decide(&s, &plan, read(&st, &u), now);
     assert_eq!(alone.action, Action::Keep);
@@ -398,6 +400,7 @@ fn the_throttle_series_are_read_at_least_every_max_interval() {
         throttles_at: start.floor_minute(),
         capacity: 100,
         calm_since: start.floor_minute(),
+        calm_read: true,
         why: Why::Guarantee,
     };
     let plan = c.plan(&s, Some(&before), 100, at).unwrap();
@@ -454,6 +457,7 @@ fn the_second_request_fetches_what_the_first_answer_calls_for() {
         throttles: false,
         fetch_minutes: 30,
         replayed_minutes: 0,
+        calm: false,
     };
     let full = Plan {
         throttles: true,
@@ -625,4 +629,71 @@ fn a_cold_start_reads_the_calm_wait_when_the_cadence_spaces_polls_out() {
     assert_eq!(c.plan(&s, Some(&p), 100, p.due).unwrap().fetch_minutes, 30);
     let shipped = Cadence::default().plan(&s, None, 100, now).unwrap();
     assert_eq!(shipped.fetch_minutes, 30);
+}
+
+#[test]
+fn a_series_left_without_the_calm_wait_is_read_every_minute_until_a_poll_reads_it() {
+    let (s, now) = (defaults(), noon());
+    let c = calm_cadence();
+    let st = state(100);
+    // A cold start whose shell leaves the long read to a later run: the recent window only.
+    let cold = c.plan(&s, None, 100, now).unwrap();
+    assert!(cold.calm);
+    let short = cold.without_calm(&s);
+    assert_eq!((short.calm, short.fetch_minutes), (false, 30));
+    let u = flat(now, 5.0);
+    let d = c.decide(&s, &short, read(&st, &u), now);
+    let p = c.next(&s, None, &short, &read(&st, &u), &d, now);
+    assert_eq!(interval(&p), (1, Why::CalmUnread));
+    assert!(!p.calm_read);
+    // The next poll asks for the wait again, and is again left without it: still unjudged.
+    let next = p.due.plus_secs(5);
+    let again = c.plan(&s, Some(&p), 100, next).unwrap();
+    assert_eq!(
+        (again.calm, again.fetch_minutes),
+        (true, cold.fetch_minutes)
+    );
+    let plan = again.without_calm(&s);
+    let u = flat(next, 5.0);
+    let d = c.decide(&s, &plan, read(&st, &u), next);
+    let q = c.next(&s, Some(&p), &plan, &read(&st, &u), &d, next);
+    assert_eq!(interval(&q), (1, Why::CalmUnread));
+    // When a poll reads the six calm hours, the series is judged from all of them: spaced out.
+    let later = q.due.plus_secs(5);
+    let long = usage_before(later, {
+        let mut m = steady(5.0, cold.fetch_minutes as usize - UNPUBLISHED);
+        m.extend([Minute::GAP; UNPUBLISHED]);
+        m
+    });
+    let (plan, r) = poll(&c, &s, Some(&q), &st, &long, later);
+    assert!(plan.calm);
+    assert_eq!(interval(&r), (10, Why::MaxInterval));
+    assert!(r.calm_read);
+    // From then on a poll reads the recent window only.
+    let warm = c.plan(&s, Some(&r), 100, r.due).unwrap();
+    assert_eq!((warm.calm, warm.fetch_minutes), (false, 30));
+}
+
+#[test]
+fn a_late_read_of_the_calm_wait_finds_a_jump_of_hours_ago() {
+    let (s, now) = (defaults(), noon());
+    let c = calm_cadence();
+    let st = state(100);
+    // Unjudged after a cold start without the wait.
+    let short = c.plan(&s, None, 100, now).unwrap().without_calm(&s);
+    let u = flat(now, 5.0);
+    let d = c.decide(&s, &short, read(&st, &u), now);
+    let p = c.next(&s, None, &short, &read(&st, &u), &d, now);
+    // The wait read a minute later: 5 units/s with one minute of 11, two hours before.
+    let later = p.due.plus_secs(5);
+    let minutes = c.first_poll_minutes() as usize;
+    let mut m = steady(5.0, minutes - UNPUBLISHED);
+    m.extend([Minute::GAP; UNPUBLISHED]);
+    let jump = minutes - 120;
+    m[jump] = ups(11.0);
+    let long = usage_before(later, m);
+    let (_, q) = poll(&c, &s, Some(&p), &st, &long, later);
+    assert_eq!(interval(&q), (1, Why::RecentJump));
+    assert_eq!(q.calm_since, long.start.plus_secs(60 * (jump as i64 + 1)));
+    assert!(q.calm_read);
 }
