@@ -20,11 +20,10 @@
 //! with [`Cadence::EVERY_MINUTE`], for a little over half its bill. A longer interval
 //! (`MaxPollMinutes`) spaces out consumed capacity too, as follows; at 10, with the hot rule
 //! above and the calm wait below, every shared and synthetic trace throttles as when read every
-//! minute and the policy's frontier is unchanged. It is not the default because of its cold
-//! start, which reads the whole calm wait of every series ([`Cadence::first_poll_minutes`]): at
-//! 2,500 tables that run outgrew the function's memory and time limits (`scripts/bench-scale`
-//! run with 10 as the default). Reading the wait for a bounded number of series per run, as the
-//! seasonal history is read, would lift that.
+//! minute and the policy's frontier is unchanged. Its cold start reads the whole calm wait of a
+//! series ([`Cadence::first_poll_minutes`]); the shell does so for a bounded number of series a
+//! run ([`Plan::without_calm`], [`Why::CalmUnread`]): read for all 8,336 series of 2,500 tables
+//! at once, that run outgrew the function's memory and time (`scripts/bench-scale`).
 //!
 //! **Every minute while the series surprises** ([`Why::RecentJump`]): until
 //! [`Cadence::calm_minutes`] (6 hours) have passed since a minute whose demand more than
