@@ -39,7 +39,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("AUTOSCALER_TABLE_METRICS", "false"),
     ("AUTOSCALER_NOTIFICATIONS", "none"),
     // The scale-up function's cadence (`poll.rs`).
-    ("AUTOSCALER_MAX_POLL_MINUTES", "1"),
+    ("AUTOSCALER_MAX_POLL_MINUTES", "10"),
 ];
 
 /// The longest `AUTOSCALER_MAX_POLL_MINUTES` accepted: an hour.
@@ -127,8 +127,10 @@ pub struct RunConfig {
     /// (the CLI, which never applies; a single function in tests).
     pub lease_table: Option<String>,
     /// How often the scale-up function reads each series (`AUTOSCALER_MAX_POLL_MINUTES` sets the
-    /// longest interval of consumed capacity; the default 1 reads it every minute and the
-    /// throttle events every 10 minutes while nothing is throttled).
+    /// longest interval; the default 10 reads a series every minute while it is hot, throttled,
+    /// just raised or jumped within 6 hours, and otherwise as late as the guarantee allows; 1
+    /// reads consumed capacity every minute and the throttle events every 10 minutes while
+    /// nothing is throttled).
     pub cadence: Cadence,
 }
 
@@ -356,9 +358,9 @@ mod tests {
         assert_eq!(with(&[]).unwrap().lease_table, None, "unset: no lease");
         let shipped = with(&[]).unwrap().cadence;
         assert_eq!(shipped, Cadence::default());
-        assert_eq!(shipped.max_interval_minutes, 1);
-        let slow = with(&[("AUTOSCALER_MAX_POLL_MINUTES", "10")]).unwrap();
-        assert_eq!(slow.cadence.max_interval_minutes, 10);
-        assert_eq!(slow.cadence.throttles_interval_minutes, 10);
+        assert_eq!(shipped.max_interval_minutes, 10);
+        let fast = with(&[("AUTOSCALER_MAX_POLL_MINUTES", "1")]).unwrap();
+        assert_eq!(fast.cadence.max_interval_minutes, 1);
+        assert_eq!(fast.cadence.throttles_interval_minutes, 10);
     }
 }

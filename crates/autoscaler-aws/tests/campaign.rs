@@ -36,6 +36,7 @@ use std::time::Duration;
 use autoscaler_aws::{Deadline, Direction, InvokeError, RunConfig, invoke};
 use futures::stream::{self, StreamExt};
 use scaling_policy::Dimension;
+use scaling_policy::cadence::Cadence;
 use test_support::emulator::{capacity, clients_at, endpoint, seed_recent, table};
 use test_support::proxy::{Fault, Proxy, Rule};
 
@@ -187,6 +188,9 @@ async fn run_cell(cell: Cell) -> (String, String, Direction, Came) {
         &[(key.as_str(), "on")],
     )
     .await;
+    // Longer than the cadence's fetches (30 minutes, and a cold start's calm wait): a request
+    // of its own.
+    let up_window = (Cadence::default().first_poll_minutes() + 35).to_string();
     table(
         &setup,
         &bystander,
@@ -194,8 +198,7 @@ async fn run_cell(cell: Cell) -> (String, String, Direction, Came) {
         &[],
         &[
             (key.as_str(), "on"),
-            // Longer than the cadence's shortest fetch (30 minutes): a request of its own.
-            (&format!("{key}:up-window-minutes"), "40"),
+            (&format!("{key}:up-window-minutes"), up_window.as_str()),
             (&format!("{key}:down-window-minutes"), "21"),
         ],
     )

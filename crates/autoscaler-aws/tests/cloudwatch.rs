@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode as HttpStatus;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::body::SdkBody;
+use scaling_policy::cadence::Cadence;
 use scaling_policy::{Dimension, Reason};
 use test_support::mock_aws::{KEY, NOW, World, config, now};
 
@@ -250,13 +251,22 @@ async fn a_value_that_is_not_a_number_of_units_fails_its_table() {
 
 #[tokio::test]
 async fn one_table_with_a_long_window_does_not_lengthen_every_series() {
-    // Before: one window, the longest any table asked for, for every series of the run.
+    // Before: one window, the longest any table asked for, for every series of the run. A
+    // cold start reads the cadence's calm wait; the long window is longer still.
+    let cold = Cadence::default().first_poll_minutes();
+    let long = cold + 60;
     let w = World::new(now());
     w.add_table(
         "long",
         (100, 100),
         &[],
-        &[(KEY, "on"), ("ddb-autoscaler:up-window-minutes", "60")],
+        &[
+            (KEY, "on"),
+            (
+                "ddb-autoscaler:up-window-minutes",
+                long.to_string().as_str(),
+            ),
+        ],
     );
     w.add_table("short", (100, 100), &[], &[(KEY, "on")]);
     run(&w.clients("run"), &config(), Direction::Up, now())
@@ -269,15 +279,15 @@ async fn one_table_with_a_long_window_does_not_lengthen_every_series() {
         .map(|(start, end, tables)| (end.secs_since(*start) / 60, tables.clone()))
         .collect();
     requests.sort();
-    // The recent datapoints: at least the 30 minutes the cadence's burst estimate reads, the
-    // long window for the table that asked for it alone. Then the seasonal history of both
+    // The recent datapoints: at least the calm wait a cold start reads, the long window for
+    // the table that asked for it alone. Then the seasonal history of both
     // (consumed, throttle events), one range for every series.
     let (recent, history): (Vec<_>, Vec<_>) = requests.into_iter().partition(|(m, _)| *m < 1440);
     assert_eq!(
         recent,
         vec![
-            (30, vec!["short".to_owned()]),
-            (60, vec!["long".to_owned()])
+            (i64::from(cold), vec!["short".to_owned()]),
+            (i64::from(long), vec!["long".to_owned()])
         ]
     );
     assert_eq!(history.len(), 2, "{history:?}");

@@ -396,8 +396,8 @@ async fn a_warm_container_lets_quiet_series_rest() {
     let key = "t-warm";
     let t = now();
     table(&c, "warm-quiet", Some((100, 100)), &[], &[(key, "on")]).await;
-    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute),
-    // once calm for the cadence's wait: the traffic began before the cold start reads back.
+    // MaxPollMinutes=10 (shipped; 1 reads consumed every minute), where quiet series rest once
+    // calm for the cadence's wait: the traffic began before the cold start reads back.
     let mut config = config(key);
     config.cadence.max_interval_minutes = 10;
     let calm = (config.cadence.calm_minutes + config.cadence.doubling_minutes + 30) as usize;

@@ -1,15 +1,17 @@
 //! The scale run (issue 9, "Prove it"): one scale-up and one scale-down run over 2,500 tables (a
 //! third with two GSIs), moto for DynamoDB and the fast stand-in for `GetMetricData`, every call
 //! counted by the proxy in front of both. Asserts the calls per API (discovery in pages of 100,
-//! `GetMetricData` in batches of 500 metrics, one describe per table plus one per change, one
-//! update per change) and the changes. Memory and time are measured in a release build by
-//! `examples/scale_run.rs` (`scripts/bench-scale`), not here.
+//! `GetMetricData` in batches of 500 metrics and of CloudWatch's datapoint limit, one describe
+//! per table plus one per change, one update per change) and the changes. Memory and time are
+//! measured in a release build by `examples/scale_run.rs` (`scripts/bench-scale`), not here.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use autoscaler_aws::poll::CALM_SERIES_PER_RUN;
 use autoscaler_aws::{Direction, RunConfig, run};
+use scaling_policy::Settings;
 use test_support::cloudwatch::CloudWatchStandIn;
 use test_support::emulator::{clients_at, endpoint, lease_table};
 use test_support::proxy::Proxy;
@@ -42,7 +44,25 @@ async fn a_run_over_2500_tables_makes_the_calls_it_should() {
         );
         assert_eq!(s.tables_changed, scale::CHANGED_PER_RUN, "{direction}");
         let counts: BTreeMap<String, usize> = proxy.counts();
-        let expected: BTreeMap<String, usize> = scale::expected_calls()
+        // A cold scale-up reads the calm wait of at most CALM_SERIES_PER_RUN series and the
+        // recent window of the rest; scale-down reads its window for every series.
+        let series = scale::targets() * 2;
+        let settings = Settings::default();
+        let windows = match direction {
+            Direction::Up => {
+                let cold = config
+                    .cadence
+                    .plan(&settings, None, 100, autoscaler_aws::now())
+                    .unwrap();
+                let long = series.min(CALM_SERIES_PER_RUN);
+                vec![
+                    (cold.fetch_minutes, long),
+                    (cold.without_calm(&settings).fetch_minutes, series - long),
+                ]
+            }
+            Direction::Down => vec![(settings.down_window_minutes, series)],
+        };
+        let expected: BTreeMap<String, usize> = scale::expected_calls(&windows)
             .into_iter()
             .map(|(api, n)| (api.to_owned(), n))
             .collect();

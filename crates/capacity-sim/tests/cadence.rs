@@ -9,13 +9,9 @@ use capacity_sim::{ModelParams, ScaleDownSchedule, Trace, simulate};
 use scaling_policy::cadence::Cadence;
 use scaling_policy::{Settings, Timestamp};
 
-/// The shipped cadence with a longest interval of 10 minutes (`MaxPollMinutes=10`): the
-/// shipped 1 reads consumed capacity every minute, which the guarantee covers trivially.
+/// The shipped cadence (`MaxPollMinutes=10`).
 fn shipped() -> Cadence {
-    Cadence {
-        max_interval_minutes: 10,
-        ..Cadence::default()
-    }
+    Cadence::default()
 }
 
 #[test]

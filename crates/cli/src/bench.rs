@@ -69,7 +69,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     plots: Option<PathBuf>,
     /// The longest the frontier's ours leaves a series' consumed capacity unread, minutes (as
-    /// `MaxPollMinutes`; default: the shipped 1).
+    /// `MaxPollMinutes`; default: the shipped 10).
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=60))]
     max_poll_minutes: Option<u32>,
     /// Traces evaluated at once (default: up to 2, the cores of a small machine).

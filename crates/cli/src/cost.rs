@@ -124,7 +124,7 @@ pub struct Args {
     #[arg(long, value_name = "TIME")]
     end: Option<String>,
     /// The longest the scale-up function leaves a series' consumed capacity unread (default:
-    /// AUTOSCALER_MAX_POLL_MINUTES, else 1)
+    /// AUTOSCALER_MAX_POLL_MINUTES, else the shipped 10)
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=60))]
     max_poll_minutes: Option<u32>,
     /// UTC hours of the scale-down runs, comma-separated (the stack's ScaleDownSchedule).

@@ -84,8 +84,8 @@ async fn an_hour_of_real_queries_is_what_cost_projects() {
     .await;
     table(&c, "cost-throttled", Some((100, 100)), &[], &tag).await;
     table(&c, "cost-idle", Some((10, 10)), &[], &tag).await;
-    // MaxPollMinutes=10, where quiet series rest (the shipped 1 reads consumed every minute,
-    // and only the throttle events rest): the projection below is asked for the same.
+    // MaxPollMinutes=10 (the shipped value, set here whatever the defaults become), where
+    // quiet series rest: the projection below is asked for the same.
     let mut config = config(KEY);
     config.cadence.max_interval_minutes = 10;
     // The simulated hour ends well in the past, so that every datapoint is.

@@ -14,16 +14,18 @@
 //! 0.4 to 1 at `MaxPollMinutes=10`): at 0.6 and above some trace throttles more than when read
 //! every minute; at 0.5 none does, nor any synthetic trace.
 //!
-//! **Shipped: consumed capacity every minute** ([`Cadence::default`]: a longest interval of 1),
-//! and the combined throttle series only every [`Cadence::throttles_interval_minutes`] (10)
-//! while nothing is throttled or just raised. Every reaction then comes at the same minute as
-//! with [`Cadence::EVERY_MINUTE`], for a little over half its bill. A longer interval
-//! (`MaxPollMinutes`) spaces out consumed capacity too, as follows; at 10, with the hot rule
-//! above and the calm wait below, every shared and synthetic trace throttles as when read every
-//! minute and the policy's frontier is unchanged. Its cold start reads the whole calm wait of a
+//! **Shipped: a longest interval of 10** ([`Cadence::default`], `MaxPollMinutes=10`): with the
+//! hot rule above and the calm wait below, every series of the shared and synthetic traces
+//! throttles as when read every minute, and the policy's frontier is the same. A longest
+//! interval of 1 reads consumed capacity every minute and spaces out only the combined throttle
+//! series (every [`Cadence::throttles_interval_minutes`], 10, while nothing is throttled or
+//! just raised): every reaction comes at the same minute as with [`Cadence::EVERY_MINUTE`],
+//! whatever the traffic, for a little over half its bill. The rules below space out consumed
+//! capacity when the longest interval is above 1. The cold start reads the whole calm wait of a
 //! series ([`Cadence::first_poll_minutes`]); the shell does so for a bounded number of series a
-//! run ([`Plan::without_calm`], [`Why::CalmUnread`]): read for all 8,336 series of 2,500 tables
-//! at once, that run outgrew the function's memory and time (`scripts/bench-scale`).
+//! run ([`Plan::without_calm`], [`Why::CalmUnread`]), the others read every minute until their
+//! turn: read for all 8,336 series of 2,500 tables at once, that run outgrew the function's
+//! memory and time (`scripts/bench-scale`).
 //!
 //! **Every minute while the series surprises** ([`Why::RecentJump`]): until
 //! [`Cadence::calm_minutes`] (6 hours) have passed since a minute whose demand more than
@@ -37,8 +39,8 @@
 //! (nor a jumpy one). Measured with `cargo run --release -p capacity-sim --example tune --
 //! ../shared/traces/raw cadence` (a wait of 2, 6, 12 and 24 hours; 6 is where it stops
 //! helping): at `MaxPollMinutes=10`, the wait keeps the lowest trace's advantage over target
-//! tracking where reading every minute has it, and loses only where a jump comes after hours
-//! of calm.
+//! tracking where reading every minute has it; what it leaves (a jump after hours of calm, on a
+//! series past half its target) the hot rule takes.
 //!
 //! **Otherwise, the worst case the guarantee covers.** From the first minute this poll did not
 //! see (the one after the newest datapoint), demand doubles at once and again every
@@ -153,7 +155,7 @@ pub struct Cadence {
 impl Default for Cadence {
     fn default() -> Self {
         Self {
-            max_interval_minutes: 1,
+            max_interval_minutes: 10,
             throttles_interval_minutes: 10,
             doubling_minutes: 5,
             answer_minutes: 3,

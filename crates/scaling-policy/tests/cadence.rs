@@ -30,9 +30,8 @@ fn flat(now: Timestamp, rate: f64) -> Usage {
     published(now, &[rate; 28])
 }
 
-/// The shipped cadence with a longest interval of 10 minutes (`MaxPollMinutes=10`; the shipped
-/// 1 reads consumed capacity every minute, and only the throttle events are spaced out), and no
-/// calm wait: these tests poll 30 minutes of datapoints cold, and the calm wait has its own.
+/// The shipped cadence (`MaxPollMinutes=10`) with no calm wait: these tests poll 30 minutes of
+/// datapoints cold, and the calm wait has its own.
 fn cadence() -> Cadence {
     Cadence {
         max_interval_minutes: 10,
@@ -409,13 +408,21 @@ fn the_throttle_series_are_read_at_least_every_max_interval() {
 }
 
 #[test]
-fn the_shipped_cadence_reads_consumed_every_minute_and_spaces_the_throttle_events() {
+fn at_one_minute_consumed_is_read_every_minute_and_the_throttle_events_spaced_out() {
     let s = defaults();
-    let c = Cadence::default();
+    let shipped = Cadence::default();
     assert_eq!(
-        (c.max_interval_minutes, c.throttles_interval_minutes),
-        (1, 10)
+        (
+            shipped.max_interval_minutes,
+            shipped.throttles_interval_minutes
+        ),
+        (10, 10)
     );
+    // `MaxPollMinutes=1`.
+    let c = Cadence {
+        max_interval_minutes: 1,
+        ..shipped
+    };
     let st = state(100);
     let start = noon();
     let mut last: Option<Polled> = None;
@@ -625,10 +632,13 @@ fn a_cold_start_reads_the_calm_wait_when_the_cadence_spaces_polls_out() {
     });
     let (_, p) = poll(&c, &s, None, &state(100), &long, now);
     assert_eq!(interval(&p), (10, Why::MaxInterval));
-    // A warm poll reads the usual window; the shipped cadence (every minute) never reads more.
+    // A warm poll reads the usual window; `MaxPollMinutes=1` (every minute) never reads more.
     assert_eq!(c.plan(&s, Some(&p), 100, p.due).unwrap().fetch_minutes, 30);
-    let shipped = Cadence::default().plan(&s, None, 100, now).unwrap();
-    assert_eq!(shipped.fetch_minutes, 30);
+    let every = Cadence {
+        max_interval_minutes: 1,
+        ..Cadence::default()
+    };
+    assert_eq!(every.plan(&s, None, 100, now).unwrap().fetch_minutes, 30);
 }
 
 #[test]

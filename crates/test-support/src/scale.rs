@@ -106,14 +106,27 @@ pub fn targets() -> usize {
 /// The calls one run over the fleet makes, per API, with moto as DynamoDB: discovery in pages
 /// of [`RESOURCES_PER_PAGE`] (moto ends a page one resource early, at 99 tags: `ceil(2500/99)`
 /// = 26 calls, where DynamoDB's would be 25), one `DescribeTable` per table and one more per
-/// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page,
-/// `ceil(metrics / 500)` `GetMetricData` calls (two metrics per dimension per target) for the
-/// recent datapoints, and for the seasonal history of the first
+/// changed table (under its lease), one `DescribeLimits`, one `DescribeScalableTargets` page;
+/// for the recent datapoints, per window in `windows` (`(minutes, series)`: a cold scale-up
+/// reads the cadence's calm wait, [`Cadence::first_poll_minutes`], for at most
+/// `CALM_SERIES_PER_RUN` series and the recent window for the rest; scale-down its window for
+/// all), `GetMetricData` calls of two metrics per series, at most 500 queries and
+/// [`MAX_DATAPOINTS_PER_CALL`] datapoints each; for the seasonal history of the first
 /// [`HISTORY_SERIES_PER_RUN`] series (a cold start) one call per metric (consumed, throttle
-/// events) per as many series as CloudWatch's datapoint limit allows, one `UpdateTable` and two
+/// events) per as many series as CloudWatch's datapoint limit allows; one `UpdateTable` and two
 /// lease `UpdateItem` calls per changed table.
-pub fn expected_calls() -> Vec<(&'static str, usize)> {
-    let metrics = targets() * 2 * 2;
+///
+/// [`Cadence::first_poll_minutes`]: scaling_policy::cadence::Cadence::first_poll_minutes
+pub fn expected_calls(windows: &[(u32, usize)]) -> Vec<(&'static str, usize)> {
+    let recent_calls: usize = windows
+        .iter()
+        .filter(|(_, series)| *series > 0)
+        .map(|&(minutes, series)| {
+            let per_call = (MAX_DATAPOINTS_PER_CALL / (2 * minutes.max(1) as usize))
+                .clamp(1, MAX_QUERIES_PER_CALL / 2);
+            series.div_ceil(per_call)
+        })
+        .sum();
     let history_series = (targets() * 2).min(HISTORY_SERIES_PER_RUN);
     let (start, end) = seasonal::history_range(
         Timestamp::from_unix(0),
@@ -129,10 +142,7 @@ pub fn expected_calls() -> Vec<(&'static str, usize)> {
         ("DescribeLimits", 1),
         ("DescribeScalableTargets", 1),
         ("DescribeTable", TABLES + CHANGED_PER_RUN),
-        (
-            "GetMetricData",
-            metrics.div_ceil(MAX_QUERIES_PER_CALL) + history_calls,
-        ),
+        ("GetMetricData", recent_calls + history_calls),
         ("GetResources", TABLES.div_ceil(moto_page)),
         ("UpdateItem", 2 * CHANGED_PER_RUN),
         ("UpdateTable", CHANGED_PER_RUN),
