@@ -16,7 +16,7 @@
 //!
 //! **Shipped: a longest interval of 10** ([`Cadence::default`], `MaxPollMinutes=10`): with the
 //! hot rule above and the calm wait below, every series of the shared and synthetic traces
-//! throttles as when read every minute, and the policy's frontier is the same. A longest
+//! throttles no more than when read every minute, and the policy's frontier is the same. A longest
 //! interval of 1 reads consumed capacity every minute and spaces out only the combined throttle
 //! series (every [`Cadence::throttles_interval_minutes`], 10, while nothing is throttled or
 //! just raised): every reaction comes at the same minute as with [`Cadence::EVERY_MINUTE`],

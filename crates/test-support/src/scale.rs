@@ -110,7 +110,8 @@ pub fn targets() -> usize {
 /// for the recent datapoints, per window in `windows` (`(minutes, series)`: a cold scale-up
 /// reads the cadence's calm wait, [`Cadence::first_poll_minutes`], for at most
 /// `CALM_SERIES_PER_RUN` series and the recent window for the rest; scale-down its window for
-/// all), `GetMetricData` calls of two metrics per series, at most 500 queries and
+/// all), `GetMetricData` calls of two metrics per series (consumed and throttle events, as
+/// every cold or scale-down poll reads them), at most 500 queries and
 /// [`MAX_DATAPOINTS_PER_CALL`] datapoints each; for the seasonal history of the first
 /// [`HISTORY_SERIES_PER_RUN`] series (a cold start) one call per metric (consumed, throttle
 /// events) per as many series as CloudWatch's datapoint limit allows; one `UpdateTable` and two
