@@ -121,7 +121,6 @@ pub fn targets() -> usize {
 pub fn expected_calls(windows: &[(u32, usize)]) -> Vec<(&'static str, usize)> {
     let recent_calls: usize = windows
         .iter()
-        .filter(|(_, series)| *series > 0)
         .map(|&(minutes, series)| {
             let per_call = (MAX_DATAPOINTS_PER_CALL / (2 * minutes.max(1) as usize))
                 .clamp(1, MAX_QUERIES_PER_CALL / 2);
